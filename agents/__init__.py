@@ -1,0 +1,3 @@
+"""LangGraph agent graphs."""
+
+__all__: list[str] = []

@@ -1,0 +1,32 @@
+"""The persona agent: observe the turn, compact memory if needed, respond, track."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from agents.persona.nodes import compact, observe, respond, track
+from agents.persona.state import PersonaState
+from scaffold.registry import register
+from scaffold.runtime import AgentRuntime
+
+
+@register("agent", "persona")
+def build_graph(checkpointer: Any = None) -> Any:
+    """Compile the graph; pass a LangGraph checkpointer to make steps resumable."""
+    builder = StateGraph(PersonaState, context_schema=AgentRuntime)
+    builder.add_node("observe", observe)
+    builder.add_node("compact", compact)
+    builder.add_node("respond", respond)
+    builder.add_node("track", track)
+    builder.add_edge(START, "observe")
+    builder.add_edge("observe", "compact")
+    builder.add_edge("compact", "respond")
+    builder.add_edge("respond", "track")
+    builder.add_edge("track", END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+graph = build_graph()
+"""Compiled without a checkpointer, for LangGraph Studio (see langgraph.json)."""

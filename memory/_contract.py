@@ -1,0 +1,136 @@
+"""The memory backend contract: what a backend provides and what it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memory.budget import TokenCounter
+from scaffold.messages import Message
+
+
+class MemoryRecord(BaseModel):
+    """A change to memory, as a backend reports it; the runner turns it into a `memory` event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    """summarize, truncate, insert, retrieve, core_edit, note, ..."""
+    backend: str
+    status: Literal["ok", "failed"] = "ok"
+    reason: str | None = None
+    policy: str | None = None
+    tokens_before: int = 0
+    tokens_after: int = 0
+    text: str = ""
+    source_ids: list[str] = Field(default_factory=list)
+    """Ids of the messages this change consumed or was derived from."""
+    author: str = "summarizer"
+    """'agent', 'summarizer', 'user', 'system', or another agent's id."""
+
+
+class ContextWindow:
+    """The messages currently in the agent's context, oldest first."""
+
+    def __init__(self, messages: list[Message] | None = None):
+        self.messages: list[Message] = list(messages or [])
+
+    def add(self, message: Message) -> None:
+        """Append a message."""
+        self.messages.append(message)
+
+    def evict(self, ids: set[str]) -> list[Message]:
+        """Remove messages by id; returns the removed ones in order."""
+        removed = [m for m in self.messages if m.id in ids]
+        self.messages = [m for m in self.messages if m.id not in ids]
+        return removed
+
+    def evictable(self, keep_last: int, share: float = 1.0) -> list[Message]:
+        """The oldest messages that may leave the context, never splitting a tool call from its
+        results and always keeping the last `keep_last` messages.
+
+        Args:
+            keep_last: messages at the end that always stay.
+            share: fraction (0, 1] of the evictable prefix to take, oldest first.
+        """
+        msgs = self.messages
+        cut = max(0, len(msgs) - keep_last)
+        while 0 < cut < len(msgs) and msgs[cut].role == "tool":
+            cut -= 1  # the kept part may not start with an orphaned tool result
+        if cut < len(msgs) and cut > 0 and _calls_tools(msgs[cut - 1]):
+            cut -= 1  # ... nor leave a tool call behind without its results
+        take = min(cut, max(1, int(round(cut * share)))) if cut else 0
+        while 0 < take < cut and msgs[take].role == "tool":
+            take += 1  # extend over the results of a call taken
+        if take and _calls_tools(msgs[take - 1]):
+            take -= 1  # never end the evicted part on a call whose results stay
+        return msgs[:take]
+
+
+def _calls_tools(message: Message) -> bool:
+    return message.role == "assistant" and bool(message.tool_calls)
+
+
+@dataclass
+class CompactionContext:
+    """What a backend may use when deciding to change memory.
+
+    Attributes:
+        agent_id: the agent whose memory this is.
+        step: the current step.
+        window: the live context window (backends may evict from it).
+        counter: token counter for the agent's model.
+        budget_tokens: the whole context budget.
+        prompt_tokens: callable giving the current full model-input size in tokens.
+        complete: calls the backend's model role: `await complete(messages, max_tokens=...)`.
+        before_change: awaited right before a backend changes memory (probes run there).
+    """
+
+    agent_id: str
+    step: int
+    window: ContextWindow
+    counter: TokenCounter
+    budget_tokens: int
+    prompt_tokens: Callable[[], int]
+    complete: Callable[..., Awaitable[Any]]
+    before_change: Callable[[str], Awaitable[None]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class MemoryBackend(Protocol):
+    """A memory backend. Invariants every implementation keeps:
+
+    - `render(budget)` returns messages whose token count is within `budget`;
+    - `observe` never calls a model and never loses a message it was given;
+    - every change to memory is returned from `maybe_compact` as a `MemoryRecord`;
+    - `restore(snapshot())` reproduces the same `render` output.
+    """
+
+    name: str
+    """Registered backend name."""
+    section: str
+    """The context section its rendered tokens count toward (see memory.budget.SECTIONS)."""
+
+    def render(self, budget: int) -> list[dict[str, Any]]:
+        """Messages to inject into the next model input, within `budget` tokens."""
+        ...
+
+    def observe(self, messages: list[Message]) -> None:
+        """See new turns (store, index, count)."""
+        ...
+
+    async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
+        """Change memory if needed (e.g. summarize on overflow); report the change."""
+        ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-serialisable state, for checkpoints, forks and resume."""
+        ...
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load state produced by `snapshot`."""
+        ...

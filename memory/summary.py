@@ -1,0 +1,175 @@
+"""Summarize-on-overflow memory: older messages are replaced by a (recursive) summary."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from memory._contract import CompactionContext, MemoryRecord
+from memory.prompts import summary_prompt
+from scaffold.messages import Message
+from scaffold.registry import memory_backend
+
+SUMMARY_HEADER = "[Memory] Summary of the earlier conversation:"
+
+_REFUSAL = re.compile(
+    r"^\W*(?:i'?m sorry|i am sorry|sorry|i apologi[sz]e|unfortunately)?[, ]*(?:but )?"
+    r"(?:i|as an ai[^.]*?,? i)\s+(?:can(?:no|')t|cannot|am unable to|'m unable to|won'?t|"
+    r"am not able to|will not)\s+(?:assist|help|comply|provide|do|fulfill|summari[sz]e|"
+    r"create|continue)",
+    re.IGNORECASE,
+)
+
+
+def summary_failure(text: str, finish_reason: str | None, evicted_tokens: int,
+                    summary_tokens: int) -> str | None:
+    """Why a summary is unusable ('empty', 'refused', 'runaway'), or None if it is fine."""
+    stripped = text.strip()
+    if len(stripped.split()) < 3:
+        return "empty"
+    if _REFUSAL.search(stripped[:300]):
+        return "refused"
+    sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+|\n+", stripped) if s.strip()]
+    repeats = max((sentences.count(s) for s in set(sentences)), default=0)
+    if repeats >= 3:
+        return "runaway"
+    if finish_reason == "length" and summary_tokens >= evicted_tokens:
+        return "runaway"
+    return None
+
+
+def transcript(messages: list[Message], agent_id: str) -> str:
+    """Messages as plain text for the summarizer, authors named."""
+    lines = []
+    for m in messages:
+        if m.role == "assistant":
+            who = "You" if m.author == agent_id else m.author
+            calls = f" [called tools: {m.tool_calls}]" if m.tool_calls else ""
+            lines.append(f"{who}: {m.content}{calls}")
+        elif m.role == "tool":
+            lines.append(f"Tool result: {m.content}")
+        else:
+            lines.append(f"{'User' if m.author in ('user', 'task') else m.author}: {m.content}")
+    return "\n".join(lines)
+
+
+class SummaryMemory:
+    """Replaces older messages by a summary written by the summarizer model role.
+
+    Args:
+        threshold: summarize when the prompt exceeds threshold × budget.
+        keep_last: most recent messages always kept.
+        prompt: built-in prompt name or custom text.
+        recursive: fold the previous summary into the next, or append summaries.
+        eviction_share: share of the evictable messages summarized per compaction.
+        max_tokens: cap for one summary.
+        on_failure: retry | keep_previous | accept.
+        retries: extra attempts with 'retry'.
+    """
+
+    name = "summary"
+    section = "summary"
+
+    def __init__(self, threshold: float = 0.8, keep_last: int = 4, prompt: str = "plain",
+                 recursive: bool = True, eviction_share: float = 1.0, max_tokens: int = 256,
+                 on_failure: str = "keep_previous", retries: int = 1):
+        self.threshold = threshold
+        self.keep_last = keep_last
+        self.prompt = summary_prompt(prompt)
+        self.recursive = recursive
+        self.eviction_share = eviction_share
+        self.max_tokens = max_tokens
+        self.on_failure = on_failure
+        self.retries = retries
+        self.summaries: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The summary as rendered."""
+        return "\n\n".join(self.summaries)
+
+    def render(self, budget: int) -> list[dict[str, Any]]:
+        """The summary as one clearly marked system block, cut to `budget` tokens if needed."""
+        if not self.summaries:
+            return []
+        body = self.text
+        max_chars = max(0, budget * 4 - len(SUMMARY_HEADER) - 1)
+        if len(body) > max_chars:
+            body = body[:max_chars]
+        return [{"role": "system", "content": f"{SUMMARY_HEADER}\n{body}"}]
+
+    def observe(self, messages: list[Message]) -> None:
+        """Summaries are made from the window at compaction time; nothing to record here."""
+
+    async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
+        """Summarize the oldest messages when the prompt is over the threshold."""
+        before = ctx.prompt_tokens()
+        if before <= self.threshold * ctx.budget_tokens:
+            return None
+        evicted = ctx.window.evictable(self.keep_last, self.eviction_share)
+        if not evicted:
+            return None
+        await ctx.before_change("summarize")
+        text, reason, policy = await self._summarize(ctx, evicted)
+        if reason is None or policy == "accept":
+            self._store(text)
+        ctx.window.evict({m.id for m in evicted})
+        return MemoryRecord(
+            kind="summarize", backend=self.name, status="ok" if reason is None else "failed",
+            reason=reason, policy=policy if reason else None, tokens_before=before,
+            tokens_after=ctx.prompt_tokens(), text=text, author="summarizer",
+            source_ids=[m.id for m in evicted],
+        )
+
+    async def _summarize(self, ctx: CompactionContext, evicted: list[Message]
+                         ) -> tuple[str, str | None, str]:
+        evicted_tokens = ctx.counter.messages([m.to_model() for m in evicted])
+        attempts = 1 + (self.retries if self.on_failure == "retry" else 0)
+        text, reason = "", None
+        for attempt in range(attempts):
+            response = await ctx.complete(self._request(ctx, evicted), max_tokens=self.max_tokens,
+                                          attempt=attempt)
+            text = response.content.strip()
+            reason = summary_failure(text, response.finish_reason, evicted_tokens,
+                                     ctx.counter.text(text))
+            if reason is None:
+                return text, None, self.on_failure
+        if attempts > 1:
+            reason = f"{reason} ({attempts} attempts)"
+        policy = "accept" if self.on_failure == "accept" else "keep_previous"
+        return text, reason, policy
+
+    def _request(self, ctx: CompactionContext, evicted: list[Message]) -> list[dict[str, Any]]:
+        previous = self.text if self.recursive else ""
+        parts = []
+        if previous:
+            parts.append(f"Previous summary:\n{previous}")
+        parts.append(f"Conversation to summarize:\n{transcript(evicted, ctx.agent_id)}")
+        system = self.prompt
+        identity = ctx.extra.get("identity")
+        if identity:
+            system = f"{identity}\n\n{system}"
+        return [{"role": "system", "content": system},
+                {"role": "user", "content": "\n\n".join(parts)}]
+
+    def _store(self, text: str) -> None:
+        if self.recursive:
+            self.summaries = [text]
+        else:
+            self.summaries.append(text)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current summaries."""
+        return {"summaries": list(self.summaries)}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load summaries."""
+        self.summaries = [str(s) for s in data.get("summaries", [])]
+
+
+@memory_backend("summary")
+def make_summary(**settings: Any) -> SummaryMemory:
+    """Factory for the registry; takes SummarySpec fields (model is handled by the runner)."""
+    settings.pop("model", None)
+    settings.pop("identity", None)
+    return SummaryMemory(**settings)

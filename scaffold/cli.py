@@ -1,0 +1,141 @@
+"""The `scaffold` command line: validate, run, plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scaffold.errors import ConfigError, ScaffoldError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Scaffold: does a non-standard self survive a long, memory-managed run?")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: ScaffoldError, code: int) -> None:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
+    """Check an experiment file; print `ok` or every problem with its field path (exit 2)."""
+    from scaffold.config import load_experiment
+
+    try:
+        load_experiment(file)
+    except ConfigError as exc:
+        _fail(exc, 2)
+    out.print("ok")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    steps: Annotated[Optional[int], typer.Option(help="Override the number of steps.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Override every agent's model.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Override the seed.")] = None,
+    out_dir: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,
+    no_probes: Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")] = False,
+    replay: Annotated[Optional[Path], typer.Option(
+        help="Serve every model call from this run directory's cassette.")] = None,
+) -> None:
+    """Run an experiment (resumes an unfinished run with the same spec)."""
+    from scaffold.config import apply_overrides, load_experiment
+
+    try:
+        spec = apply_overrides(load_experiment(config), steps=steps, model=model, seed=seed,
+                               out=out_dir, no_probes=no_probes)
+    except ConfigError as exc:
+        _fail(exc, 2)
+        return
+    try:
+        run_dir = _execute(spec, replay)
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    from scaffold.recorder import RunRecorder, read_events
+    from scaffold.run_summary import summarize_run
+
+    manifest = RunRecorder(run_dir).read_manifest()
+    _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
+    if manifest is None or manifest.status != "done":
+        err.print(f"run ended with status {manifest.status if manifest else 'unknown'}: "
+                  f"{manifest.error if manifest else ''}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _execute(spec: object, replay: Path | None) -> Path:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scaffold.runner import Run, prepare_replay_dir, run_dir_for
+
+    run_dir = prepare_replay_dir(spec, replay) if replay else run_dir_for(spec)  # type: ignore[arg-type]
+    runner = Run(spec, run_dir, replay_from=replay)  # type: ignore[arg-type]
+    progress = Progress("[progress.description]{task.description}", BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        disable=not err.is_terminal)
+    with progress:
+        bar = progress.add_task(f"{spec.name} steps", total=spec.steps)  # type: ignore[attr-defined]
+
+        def on_step(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+            if not err.is_terminal:
+                err.print(f"step {done}/{total}", highlight=False)
+
+        result = asyncio.run(runner.execute(on_step))
+    if result.skipped:
+        err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
+    return run_dir
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_summary(rows: list, run_dir: Path) -> None:
+    table = Table(title=f"run {run_dir}")
+    for col in ("agent", "steps", "summaries", "failed", "probe rounds", "score first",
+                "last", "min", "first step < 0.5"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.agent_id, str(r.steps), str(r.summaries), str(r.failed_summaries),
+                      str(r.probe_rounds), _fmt(r.score_first), _fmt(r.score_last),
+                      _fmt(r.score_min), "-" if r.first_below_half is None
+                      else str(r.first_below_half))
+    out.print(table)
+
+
+@app.command()
+def plugins(kind: Annotated[Optional[str], typer.Argument(help="Only this kind.")] = None) -> None:
+    """List installed plugins (built-in and third-party) without importing them."""
+    from scaffold.registry import list_plugins
+
+    table = Table()
+    for col in ("kind", "name", "source", "target"):
+        table.add_column(col)
+    for p in list_plugins(kind):
+        table.add_row(p.kind, p.name, p.source, p.target)
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted; run the same command again to resume")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Typed, frozen run events: the single source of truth for reports, the TUI and re-scoring."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class Event(BaseModel):
+    """Fields every event carries; `seq` is monotonic within a run and never reused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int
+    """Position in the run's event log, starting at 1."""
+    type: str
+    """Discriminator naming the event kind."""
+    run_id: str
+    """The run this event belongs to."""
+    agent_id: str | None = None
+    """The agent it concerns, or None for run-level events."""
+    step: int
+    """The agent step it happened in (0 before the first step)."""
+    ts: float
+    """Wall-clock time (seconds since the epoch); informational, never used for ordering."""
+
+
+class RunStart(Event):
+    type: Literal["run_start"] = "run_start"
+    spec: dict[str, Any]
+    """The resolved run spec (secrets never appear here)."""
+    seed: int
+    resumed: bool = False
+    """True when this marks the continuation of an interrupted run."""
+
+
+class RunEnd(Event):
+    type: Literal["run_end"] = "run_end"
+    status: Literal["done", "failed", "interrupted"]
+    reason: str | None = None
+
+
+class MessageEvent(Event):
+    type: Literal["message"] = "message"
+    message_id: str
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    author: str
+    """Who wrote it: 'user', 'task', an agent id, or 'tool'."""
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+
+class ModelCallEvent(Event):
+    type: Literal["model_call"] = "model_call"
+    purpose: Literal["agent", "summarizer", "probe", "judge", "notes", "user"]
+    model: str
+    request_hash: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    attempts: int = 1
+    replayed: bool = False
+    """True when the response came from a cassette instead of the model."""
+
+
+class ModelRetryEvent(Event):
+    type: Literal["model_retry"] = "model_retry"
+    model: str
+    purpose: str
+    attempt: int
+    error: str
+    """Error class and message, with secrets redacted."""
+    wait_s: float
+
+
+class ContextEvent(Event):
+    type: Literal["context"] = "context"
+    sections: dict[str, int]
+    """Tokens per context section (persona, core, summary, retrieved, notes, messages)."""
+    total_tokens: int
+    budget_tokens: int
+
+
+class MemoryEvent(Event):
+    type: Literal["memory"] = "memory"
+    kind: str
+    """What happened: summarize, truncate, insert, retrieve, core_edit, note, ..."""
+    backend: str
+    status: Literal["ok", "failed"] = "ok"
+    reason: str | None = None
+    """Why a failed operation failed (empty, refused, runaway, model error)."""
+    policy: str | None = None
+    """The failure policy applied, when status is failed."""
+    tokens_before: int = 0
+    tokens_after: int = 0
+    text: str = ""
+    source_ids: list[str] = Field(default_factory=list)
+    author: str = "summarizer"
+
+
+class ProbeEvent(Event):
+    type: Literal["probe"] = "probe"
+    round_id: str
+    probe_id: str
+    question: str
+    answer: str
+    sample: int = 0
+    trigger: Literal["periodic", "before_memory", "after_memory", "end", "manual", "reprobe"]
+    request_hash: str
+    """Cassette key of the probe request: the exact context it was asked on."""
+
+
+class ScoreEvent(Event):
+    type: Literal["score"] = "score"
+    target: Literal["probe", "memory"] = "probe"
+    round_id: str | None = None
+    probe_id: str | None = None
+    memory_seq: int | None = None
+    """For memory scores: the seq of the memory event scored."""
+    scorer: str
+    scorer_version: str = "1"
+    value: float | None
+    """In [0, 1]; None when the scorer could not produce a score (see explanation)."""
+    explanation: str = ""
+
+
+class TrackerErrorEvent(Event):
+    type: Literal["tracker_error"] = "tracker_error"
+    tracker: str
+    hook: str
+    error: str
+
+
+class ControlEvent(Event):
+    type: Literal["control"] = "control"
+    action: Literal["pause", "resume", "inject", "fork", "probe_now"]
+    detail: str = ""
+
+
+AnyEvent = Annotated[
+    Union[
+        RunStart,
+        RunEnd,
+        MessageEvent,
+        ModelCallEvent,
+        ModelRetryEvent,
+        ContextEvent,
+        MemoryEvent,
+        ProbeEvent,
+        ScoreEvent,
+        TrackerErrorEvent,
+        ControlEvent,
+    ],
+    Field(discriminator="type"),
+]
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
+
+
+def parse_event(line: str | bytes) -> Event:
+    """Parse one JSONL line into its typed event.
+
+    Raises:
+        pydantic.ValidationError: the line is not a valid event.
+    """
+    return _ADAPTER.validate_json(line)

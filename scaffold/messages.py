@@ -1,0 +1,43 @@
+"""Conversation messages with ids and authors, and their OpenAI-format projection."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class Message(BaseModel):
+    """One message in an agent's context; `id` and `author` never reach the model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    """Unique within the run, e.g. 'jfk-m17'."""
+    role: Role
+    content: str = ""
+    author: str
+    """'user', 'task', 'tool', or the id of the agent that wrote it."""
+    step: int
+    """The step it was added in."""
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+    def to_model(self) -> dict[str, Any]:
+        """The OpenAI chat format litellm expects."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.name:
+            out["name"] = self.name
+        if self.tool_calls:
+            out["tool_calls"] = self.tool_calls
+        if self.tool_call_id:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+def to_model(messages: list[Message]) -> list[dict[str, Any]]:
+    """Project a list of messages to the model format."""
+    return [m.to_model() for m in messages]

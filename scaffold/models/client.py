@@ -1,0 +1,195 @@
+"""The one model client: litellm calls with retries, usage and cost accounting, and a cassette."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import scaffold  # noqa: F401  (must precede litellm)
+from scaffold.config import RetrySpec
+from scaffold.errors import ModelError
+from scaffold.events import ModelCallEvent, ModelRetryEvent
+from scaffold.models.cassette import (
+    CassetteEntry,
+    CassetteReader,
+    CassetteResponse,
+    CassetteWriter,
+    Completion,
+    request_hash,
+)
+from scaffold.models.providers import ensure_provider
+from scaffold.redact import redact
+
+Emit = Callable[..., Any]
+_PARAM_KEYS = ("temperature", "max_tokens", "top_p", "seed", "stop", "tools", "tool_choice")
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling and why; recorded with the call, never part of the request hash."""
+
+    purpose: str
+    agent_id: str | None
+    step: int
+    persona: dict[str, Any] | None = None
+    sample: int = 0
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    import litellm
+
+    names = ("RateLimitError", "APIConnectionError", "Timeout", "InternalServerError",
+             "ServiceUnavailableError", "BadGatewayError", "APIResponseValidationError")
+    return tuple(getattr(litellm, n) for n in names if hasattr(litellm, n))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying: rate limits, 5xx, timeouts, broken responses."""
+    import litellm
+
+    if isinstance(exc, _transient_types()):
+        return True
+    if isinstance(exc, (litellm.AuthenticationError, litellm.BadRequestError,
+                        litellm.NotFoundError, litellm.PermissionDeniedError)):
+        return False
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status >= 500 or status == 429
+    return isinstance(exc, (TimeoutError, ConnectionError, ValueError)) and not isinstance(
+        exc, ModelError
+    )
+
+
+def _response_fields(response: Any) -> CassetteResponse:
+    choice = response.choices[0]
+    message = choice.message
+    tool_calls = None
+    if getattr(message, "tool_calls", None):
+        tool_calls = [tc.model_dump() if hasattr(tc, "model_dump") else dict(tc)
+                      for tc in message.tool_calls]
+    usage = getattr(response, "usage", None)
+    return CassetteResponse(
+        content=message.content or "",
+        tool_calls=tool_calls,
+        finish_reason=getattr(choice, "finish_reason", None),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=_cost(response),
+    )
+
+
+def _cost(response: Any) -> float:
+    import litellm
+
+    try:
+        return float(litellm.completion_cost(completion_response=response) or 0.0)
+    except Exception:  # unknown models (local, scripted, self-hosted) have no price
+        return 0.0
+
+
+class ModelClient:
+    """Every model call in a run goes through one of these.
+
+    Args:
+        emit: callable `emit(EventClass, **fields)` that records an event.
+        retry: retry policy for transient errors.
+        cassette: where to append every request and response (None: no recording).
+        replay: serve responses from this cassette instead of calling models.
+    """
+
+    def __init__(self, emit: Emit, retry: RetrySpec | None = None,
+                 cassette: CassetteWriter | None = None, replay: CassetteReader | None = None):
+        self.emit = emit
+        self.retry = retry or RetrySpec()
+        self.cassette = cassette
+        self.replay = replay
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], ctx: CallContext,
+                       **params: Any) -> Completion:
+        """Run one chat completion and record it.
+
+        Raises:
+            ModelError: the call failed for good, or a replay has no recorded response.
+        """
+        params = {k: v for k, v in params.items() if k in _PARAM_KEYS and v is not None}
+        key = request_hash(model, messages, params)
+        start = time.perf_counter()
+        if self.replay is not None:
+            entry = self.replay.take(key, model, ctx.purpose)
+            self._record_call(model, key, ctx, entry.response, start, 1, replayed=True)
+            return Completion(**entry.response.model_dump(), request_hash=key)
+        response, attempts = await self._call_with_retries(model, messages, ctx, params)
+        event = self._record_call(model, key, ctx, response, start, attempts, replayed=False)
+        if self.cassette is not None:
+            self.cassette.append(CassetteEntry(
+                hash=key, seq=getattr(event, "seq", 0), model=model, purpose=ctx.purpose, agent_id=ctx.agent_id, step=ctx.step,
+                messages=messages, params=params, response=response,
+            ))
+        return Completion(**response.model_dump(), request_hash=key)
+
+    async def _call_with_retries(self, model: str, messages: list[dict[str, Any]],
+                                 ctx: CallContext, params: dict[str, Any]
+                                 ) -> tuple[CassetteResponse, int]:
+        from tenacity import (AsyncRetrying, RetryError, retry_if_exception, stop_after_attempt,
+                              wait_random_exponential)
+
+        ensure_provider(model)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_random_exponential(multiplier=self.retry.initial_wait_s,
+                                         max=self.retry.max_wait_s),
+            retry=retry_if_exception(is_transient),
+            before_sleep=lambda state: self._record_retry(model, ctx, state),
+            reraise=False,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    raw = await self._acompletion(model, messages, ctx, params)
+                    response = _response_fields(raw)
+                    return response, attempt.retry_state.attempt_number
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise ModelError(
+                f"{model}: {ctx.purpose} call failed after {self.retry.attempts} attempts: "
+                f"{redact(f'{type(last).__name__}: {last}')}"
+            ) from None
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"{model}: {ctx.purpose} call failed: {redact(f'{type(exc).__name__}: {exc}')}"
+            ) from None
+        raise ModelError(f"{model}: no attempt was made")  # unreachable: stop >= 1 attempt
+
+    async def _acompletion(self, model: str, messages: list[dict[str, Any]], ctx: CallContext,
+                           params: dict[str, Any]) -> Any:
+        import litellm
+
+        meta = {"purpose": ctx.purpose, "agent_id": ctx.agent_id, "step": ctx.step,
+                "sample": ctx.sample, "persona": ctx.persona}
+        litellm.drop_params = True  # providers reject params they lack (e.g. seed)
+        raw = await litellm.acompletion(
+            model=model, messages=messages, num_retries=0, timeout=self.retry.timeout_s,
+            metadata={"scaffold": meta}, **params,
+        )
+        if not getattr(raw, "choices", None):
+            raise ValueError("malformed response: no choices")
+        return raw
+
+    def _record_retry(self, model: str, ctx: CallContext, state: Any) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = float(getattr(state.next_action, "sleep", 0.0) or 0.0)
+        self.emit(ModelRetryEvent, agent_id=ctx.agent_id, step=ctx.step, model=model,
+                  purpose=ctx.purpose, attempt=state.attempt_number,
+                  error=redact(f"{type(exc).__name__}: {exc}"), wait_s=round(wait, 3))
+
+    def _record_call(self, model: str, key: str, ctx: CallContext, response: CassetteResponse,
+                     start: float, attempts: int, replayed: bool) -> Any:
+        return self.emit(ModelCallEvent, agent_id=ctx.agent_id, step=ctx.step, purpose=ctx.purpose,
+                  model=model, request_hash=key, prompt_tokens=response.prompt_tokens,
+                  completion_tokens=response.completion_tokens, cost_usd=response.cost_usd,
+                  latency_s=round(time.perf_counter() - start, 4), attempts=attempts,
+                  replayed=replayed)

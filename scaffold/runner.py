@@ -1,0 +1,201 @@
+"""Runs one experiment run: the step loop, checkpoints, resume, replay and the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold import registry
+from scaffold.assembly import build_agent, build_trackers
+from scaffold.bus import EventBus
+from scaffold.config import ExperimentSpec
+from scaffold.errors import RunDirError, ScaffoldError
+from scaffold.events import RunEnd, RunStart
+from scaffold.messages import Message
+from scaffold.models import CassetteReader, CassetteWriter, ModelClient, truncate_cassette
+from scaffold.recorder import RunManifest, RunRecorder, package_versions
+from scaffold.redact import redact
+from scaffold.runtime import AgentRuntime
+from scaffold.trackers.base import TrackerSet
+
+StepCallback = Callable[[int, int], None]
+
+
+@dataclass
+class RunResult:
+    """Where a run was written and how it ended."""
+
+    run_dir: Path
+    status: str
+    skipped: bool = False
+    error: str | None = None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:48] or "x"
+
+
+def spec_digest(spec: ExperimentSpec) -> str:
+    """Short hash of everything that shapes the run's results (not where it is written)."""
+    data = spec.model_dump(mode="json", exclude={"out"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def run_id_for(spec: ExperimentSpec) -> str:
+    """Deterministic run id: model, memory condition, seed and a digest of the spec."""
+    agent = spec.agents[0]
+    model = _slug(spec.agent_model(agent).split("/", 1)[-1])
+    return f"{model}-{agent.memory.condition}-s{spec.seed}-{spec_digest(spec)}"
+
+
+def run_dir_for(spec: ExperimentSpec) -> Path:
+    """<out>/<experiment>/<run-id>/"""
+    return Path(spec.out) / spec.name / run_id_for(spec)
+
+
+class Run:
+    """One run of an experiment spec.
+
+    Args:
+        spec: the resolved spec.
+        run_dir: where to write; an existing unfinished run there is resumed.
+        replay_from: a run directory whose cassette serves every model call.
+    """
+
+    def __init__(self, spec: ExperimentSpec, run_dir: Path, replay_from: Path | None = None):
+        self.spec = spec
+        self.run_dir = run_dir
+        self.replay_from = replay_from
+        self.recorder = RunRecorder(run_dir)
+        self.run_id = run_dir.name
+
+    async def execute(self, on_step: StepCallback | None = None) -> RunResult:
+        """Run (or resume) to the end; the run directory is consistent however this ends."""
+        manifest = self.recorder.read_manifest()
+        if manifest is not None and manifest.status == "done":
+            return RunResult(self.run_dir, "done", skipped=True)
+        manifest = manifest or RunManifest(
+            run_id=self.run_id, experiment=self.spec.name, seed=self.spec.seed,
+            spec=self.spec.model_dump(mode="json"), versions=package_versions(),
+            replay_of=str(self.replay_from) if self.replay_from else None,
+        )
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        async with AsyncSqliteSaver.from_conn_string(str(self.recorder.checkpoint_path)) as saver:
+            graph = registry.get("agent", "persona")(saver)
+            return await self._execute(graph, manifest, on_step)
+
+    async def _execute(self, graph: Any, manifest: RunManifest,
+                       on_step: StepCallback | None) -> RunResult:
+        resuming = self.recorder.events_path.exists()
+        saved = {a.id: await self._saved_state(graph, a.id) for a in self.spec.agents}
+        keep = max((s.get("seq", 0) for s in saved.values()), default=0) if resuming else None
+        self.recorder.open(keep_through_seq=keep)
+        if keep is not None:
+            truncate_cassette(self.recorder.cassette_path, keep)
+        bus = EventBus(self.run_id, start_seq=keep or 0)
+        bus.subscribe(self.recorder.write, primary=True)
+        cassette = CassetteWriter(self.recorder.cassette_path)
+        replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
+        client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay)
+        trackers = TrackerSet(build_trackers(self.spec), bus.emit)
+        agents = [build_agent(self.spec, a, self.run_id, client, bus, trackers)
+                  for a in self.spec.agents]
+        unfinished = []
+        for rt in agents:
+            if saved[rt.id].get("memory"):
+                rt.stack.restore(saved[rt.id]["memory"])
+                rt.step = int(saved[rt.id].get("step", 0))
+            if saved[rt.id]["unfinished"]:
+                unfinished.append(rt)
+        manifest.status = "running"
+        manifest.resumes += 1 if resuming else 0
+        self.recorder.write_manifest(manifest)
+        bus.emit(RunStart, step=min(rt.step for rt in agents), spec=manifest.spec,
+                 seed=self.spec.seed, resumed=resuming)
+        try:
+            for rt in unfinished:  # finish the step a failure interrupted, from its last node
+                await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
+                                    durability="exit")
+            await self._loop(graph, agents, trackers, manifest, on_step)
+        except BaseException as exc:
+            return self._finish_failed(bus, manifest, exc, agents)
+        finally:
+            cassette.close()
+        bus.emit(RunEnd, step=max(rt.step for rt in agents), status="done")
+        manifest.status = "done"
+        self.recorder.write_manifest(manifest)
+        self.recorder.close()
+        return RunResult(self.run_dir, "done")
+
+    async def _saved_state(self, graph: Any, agent_id: str) -> dict[str, Any]:
+        snapshot = await graph.aget_state({"configurable": {"thread_id": agent_id}})
+        values = dict(snapshot.values or {})
+        values["unfinished"] = bool(snapshot.next)  # a step that failed part-way
+        return values
+
+    async def _loop(self, graph: Any, agents: list[AgentRuntime], trackers: TrackerSet,
+                    manifest: RunManifest, on_step: StepCallback | None) -> None:
+        await trackers.call("on_run_start", agents)
+        task = registry.get("task", self.spec.task.kind)(self.spec.task, self.spec.seed)
+        first = min(rt.step for rt in agents) + 1
+        last_reply: dict[str, str | None] = {rt.id: None for rt in agents}
+        for step in range(first, self.spec.steps + 1):
+            for rt in agents:
+                if rt.step >= step:
+                    continue
+                turn = task.turn(step, last_reply[rt.id])
+                if turn is None:
+                    break
+                message = Message(id=f"{rt.id}-{step}-u", role="user", content=turn.text,
+                                  author=turn.author, step=step)
+                state = await graph.ainvoke(
+                    {"step": step, "pending": message.model_dump(mode="json")},
+                    {"configurable": {"thread_id": rt.id}}, context=rt, durability="exit",
+                )
+                last_reply[rt.id] = state.get("last_reply")
+            manifest.steps_done = step
+            self.recorder.write_manifest(manifest)
+            if on_step:
+                on_step(step, self.spec.steps)
+        await trackers.call("on_run_end", agents)
+
+    def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,
+                       agents: list[AgentRuntime]) -> RunResult:
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        status = "interrupted" if interrupted else "failed"
+        reason = redact(str(exc) if isinstance(exc, ScaffoldError) else
+                        f"{type(exc).__name__}: {exc}")
+        bus.emit(RunEnd, step=max(rt.step for rt in agents), status=status, reason=reason)
+        manifest.status = status
+        manifest.error = reason
+        self.recorder.write_manifest(manifest)
+        self.recorder.close()
+        if interrupted:
+            raise exc
+        if not isinstance(exc, ScaffoldError):
+            raise exc
+        return RunResult(self.run_dir, status, error=reason)
+
+
+def prepare_replay_dir(spec: ExperimentSpec, source: Path) -> Path:
+    """The directory a replay of `source` writes to (recreated each time).
+
+    Raises:
+        RunDirError: `source` has no cassette.
+    """
+    if not (source / "cassette.jsonl").exists():
+        raise RunDirError(f"--replay {source}: no cassette.jsonl there (not a run directory?)")
+    target = run_dir_for(spec).with_name(run_id_for(spec) + "-replay")
+    if target.resolve() == source.resolve():
+        raise RunDirError(f"--replay {source}: cannot replay a replay into itself")
+    if target.exists():
+        shutil.rmtree(target)
+    return target

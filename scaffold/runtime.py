@@ -1,0 +1,109 @@
+"""AgentRuntime: the live objects one agent needs during a run (model, memory, events, trackers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from memory import CompactionContext, MemoryStack, ModelInput
+from scaffold.bus import EventBus
+from scaffold.config import AgentSpec, PersonaSpec
+from scaffold.events import ContextEvent, Event, MemoryEvent, MessageEvent
+from scaffold.messages import Message
+from scaffold.models import CallContext, Completion, ModelClient
+from scaffold.trackers.base import TrackerSet
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass
+class AgentRuntime:
+    """One agent's runtime. Graph nodes receive it as LangGraph context; it is never checkpointed
+    (its state lives in `stack.snapshot()`, which is)."""
+
+    run_id: str
+    spec: AgentSpec
+    persona: PersonaSpec
+    model: str
+    summarizer_model: str
+    stack: MemoryStack
+    client: ModelClient
+    bus: EventBus
+    trackers: TrackerSet
+    seed: int
+    step: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The agent id."""
+        return self.spec.id
+
+    def persona_meta(self) -> dict[str, Any]:
+        """What in-process providers (the scripted model) may know of the persona."""
+        return {"name": self.persona.name, "anchors": list(self.persona.anchors)}
+
+    def emit(self, cls: type[E], **fields: Any) -> E:
+        """Emit an event for this agent at the current step."""
+        fields.setdefault("step", self.step)
+        return self.bus.emit(cls, agent_id=self.id, **fields)
+
+    def model_input(self) -> ModelInput:
+        """The exact input the agent's model would see next."""
+        return self.stack.model_input()
+
+    async def call(self, purpose: str, messages: list[dict[str, Any]], *, model: str | None = None,
+                   sample: int = 0, **params: Any) -> Completion:
+        """Call a model on this agent's behalf (recorded, retried, cassetted)."""
+        ctx = CallContext(purpose=purpose, agent_id=self.id, step=self.step,
+                          persona=self.persona_meta(), sample=sample)
+        return await self.client.complete(model or self.model, messages, ctx, **params)
+
+    def add_message(self, message: Message) -> None:
+        """Put a message into the context and the event log."""
+        self.stack.observe([message])
+        self.emit(MessageEvent, message_id=message.id, role=message.role,
+                  content=message.content, author=message.author,
+                  tool_calls=message.tool_calls, tool_call_id=message.tool_call_id)
+
+    async def compact(self) -> list[MemoryEvent]:
+        """Let memory act on overflow; records each change and notifies trackers."""
+        summary = self.spec.memory.summary
+        ctx = CompactionContext(
+            agent_id=self.id, step=self.step, window=self.stack.window,
+            counter=self.stack.counter, budget_tokens=self.stack.budget_tokens,
+            prompt_tokens=self.stack.prompt_tokens, complete=self._summarizer_call,
+            before_change=self._before_change,
+            extra={"identity": self.persona.identity} if summary.identity else {},
+        )
+        events = []
+        for record in await self.stack.compact(ctx):
+            event = self.emit(MemoryEvent, **record.model_dump())
+            events.append(event)
+            await self.trackers.call("on_memory_event", self, event, agent_id=self.id,
+                                     step=self.step)
+        return events
+
+    async def _before_change(self, kind: str) -> None:
+        await self.trackers.call("before_memory_event", self, kind, agent_id=self.id,
+                                 step=self.step)
+
+    async def _summarizer_call(self, messages: list[dict[str, Any]], max_tokens: int,
+                               attempt: int = 0) -> Completion:
+        return await self.call("summarizer", messages, model=self.summarizer_model,
+                               sample=attempt, max_tokens=max_tokens,
+                               temperature=0.0 if attempt == 0 else 0.7,
+                               seed=self.seed + attempt)
+
+    async def respond(self) -> Message:
+        """Call the agent's model on its current context and add the reply."""
+        model_input = self.model_input()
+        self.emit(ContextEvent, sections=model_input.sections,
+                  total_tokens=model_input.total_tokens, budget_tokens=self.stack.budget_tokens)
+        gen = self.spec.generation
+        reply = await self.call("agent", model_input.messages, temperature=gen.temperature,
+                                max_tokens=gen.max_tokens, seed=self.seed + self.step)
+        message = Message(id=f"{self.id}-{self.step}-a", role="assistant", content=reply.content,
+                          author=self.id, step=self.step, tool_calls=reply.tool_calls)
+        self.add_message(message)
+        return message

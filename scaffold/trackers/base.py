@@ -1,0 +1,54 @@
+"""Tracker hooks (no-op by default) and a set that isolates tracker failures from the run."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scaffold.events import MemoryEvent, TrackerErrorEvent
+from scaffold.redact import redact
+
+if TYPE_CHECKING:
+    from scaffold.runtime import AgentRuntime
+
+log = logging.getLogger(__name__)
+
+
+class Tracker:
+    """Observes a run; every hook is optional. Hooks must not change the agent's state."""
+
+    name = "tracker"
+
+    async def on_run_start(self, agents: list[AgentRuntime]) -> None:
+        """Called once before the first step (and again on resume)."""
+
+    async def on_step(self, agent: AgentRuntime, step: int) -> None:
+        """Called after an agent completes a step."""
+
+    async def before_memory_event(self, agent: AgentRuntime, kind: str) -> None:
+        """Called right before a backend changes memory."""
+
+    async def on_memory_event(self, agent: AgentRuntime, event: MemoryEvent) -> None:
+        """Called after a memory change was recorded."""
+
+    async def on_run_end(self, agents: list[AgentRuntime]) -> None:
+        """Called once when the run finishes its steps."""
+
+
+class TrackerSet:
+    """Calls every tracker's hook; a failing tracker is recorded as an event and skipped."""
+
+    def __init__(self, trackers: list[Tracker], emit: Any):
+        self.trackers = trackers
+        self.emit = emit
+
+    async def call(self, hook: str, *args: Any, agent_id: str | None = None,
+                   step: int = 0) -> None:
+        """Run `hook` on every tracker, isolating failures."""
+        for tracker in self.trackers:
+            try:
+                await getattr(tracker, hook)(*args)
+            except Exception as exc:
+                log.warning("tracker %s failed in %s: %s", tracker.name, hook, exc)
+                self.emit(TrackerErrorEvent, agent_id=agent_id, step=step, tracker=tracker.name,
+                          hook=hook, error=redact(f"{type(exc).__name__}: {exc}"))

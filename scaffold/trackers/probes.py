@@ -1,0 +1,98 @@
+"""Probe rounds: identity questions asked on a fork of the agent's next input, then discarded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scaffold.config import PersonaSpec, ProbeSchedule, ProbeSpec
+from scaffold.events import MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.redact import redact
+from scaffold.registry import tracker
+from scaffold.trackers.base import Tracker
+from scaffold.trackers.scoring import IdentityScore, Scorer
+
+if TYPE_CHECKING:
+    from scaffold.runtime import AgentRuntime
+
+COMPACTION_KINDS = frozenset({"summarize", "truncate", "retrieve", "core_edit", "note",
+                              "summary_rewrite"})
+
+
+async def safe_score(scorer: Scorer, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
+                     model_input: list[dict[str, Any]] | None) -> IdentityScore:
+    """Run a scorer; a failure becomes an unscored result, never an exception."""
+    try:
+        return await scorer.score(answer, probe, persona, model_input)
+    except Exception as exc:
+        return IdentityScore(value=None, scorer=scorer.name, version=scorer.version,
+                             explanation=redact(f"scorer failed: {type(exc).__name__}: {exc}"))
+
+
+class ProbeTracker(Tracker):
+    """Schedules probe rounds: every K steps, around memory events, and at the end."""
+
+    name = "probes"
+
+    def __init__(self, schedule: ProbeSchedule, scorers: list[Scorer], seed: int = 0):
+        self.schedule = schedule
+        self.scorers = scorers
+        self.seed = seed
+        self._last_round: dict[str, tuple[int, int]] = {}
+
+    async def on_step(self, agent: AgentRuntime, step: int) -> None:
+        """Periodic round."""
+        if step % self.schedule.every == 0:
+            await self.round(agent, "periodic")
+
+    async def before_memory_event(self, agent: AgentRuntime, kind: str) -> None:
+        """Round on the context as it is before memory changes."""
+        if self.schedule.around_memory_events and kind in COMPACTION_KINDS:
+            await self.round(agent, "before_memory")
+
+    async def on_memory_event(self, agent: AgentRuntime, event: MemoryEvent) -> None:
+        """Round on the context as it is after memory changed."""
+        if self.schedule.around_memory_events and event.kind in COMPACTION_KINDS:
+            await self.round(agent, "after_memory")
+
+    async def on_run_end(self, agents: list[AgentRuntime]) -> None:
+        """Final round, unless the context is unchanged since the last round."""
+        if not self.schedule.at_end:
+            return
+        for agent in agents:
+            if self._last_round.get(agent.id) != (agent.step, agent.bus.seq):
+                await self.round(agent, "end")
+
+    async def round(self, agent: AgentRuntime, trigger: str) -> str:
+        """Ask every probe on a copy of the agent's next input; score and record the answers.
+
+        Returns:
+            The round id.
+        """
+        round_id = f"{agent.id}-s{agent.step}-{trigger}-{agent.bus.seq + 1}"
+        context = agent.model_input().messages
+        for probe in agent.persona.probes:
+            for sample in range(self.schedule.samples):
+                await self._ask(agent, probe, context, round_id, trigger, sample)
+        self._last_round[agent.id] = (agent.step, agent.bus.seq)
+        return round_id
+
+    async def _ask(self, agent: AgentRuntime, probe: ProbeSpec, context: list[dict[str, Any]],
+                   round_id: str, trigger: str, sample: int) -> None:
+        messages = [*context, {"role": "user", "content": probe.question}]
+        reply = await agent.call("probe", messages, sample=sample,
+                                 temperature=self.schedule.temperature,
+                                 max_tokens=self.schedule.max_tokens, seed=self.seed + sample)
+        agent.emit(ProbeEvent, round_id=round_id, probe_id=probe.id, question=probe.question,
+                   answer=reply.content, sample=sample, trigger=trigger,
+                   request_hash=reply.request_hash)
+        for scorer in self.scorers:
+            result = await safe_score(scorer, reply.content, probe, agent.persona, messages)
+            agent.emit(ScoreEvent, target="probe", round_id=round_id, probe_id=probe.id,
+                       scorer=result.scorer, scorer_version=result.version, value=result.value,
+                       explanation=result.explanation)
+
+
+@tracker("probes")
+def make_probes(schedule: ProbeSchedule, scorers: list[Scorer], seed: int = 0) -> ProbeTracker:
+    """Factory for the registry."""
+    return ProbeTracker(schedule, scorers, seed)
