@@ -21,7 +21,10 @@ class TokenCounter:
 
     def message(self, message: dict[str, Any]) -> int:
         """Tokens one message costs in a prompt (content plus per-message overhead)."""
-        key = json.dumps(message, sort_keys=True)
+        if len(message) == 2:  # the common case: role and content only
+            key = f"{message.get('role')}\x00{message.get('content')}"
+        else:
+            key = json.dumps(message, sort_keys=True, default=str)
         cached = self._cache.get(key)
         if cached is not None:
             return cached

@@ -102,15 +102,23 @@ def _fmt(value: float | None) -> str:
 
 
 def _print_summary(rows: list, run_dir: Path) -> None:
-    table = Table(title=f"run {run_dir}")
-    for col in ("agent", "steps", "summaries", "failed", "probe rounds", "score first",
-                "last", "min", "first step < 0.5"):
-        table.add_column(col)
+    table = Table(title=f"run {run_dir}", title_justify="left")
+    table.add_column("metric")
     for r in rows:
-        table.add_row(r.agent_id, str(r.steps), str(r.summaries), str(r.failed_summaries),
-                      str(r.probe_rounds), _fmt(r.score_first), _fmt(r.score_last),
-                      _fmt(r.score_min), "-" if r.first_below_half is None
-                      else str(r.first_below_half))
+        table.add_column(r.agent_id)
+    lines = [
+        ("steps", lambda r: str(r.steps)),
+        ("summaries", lambda r: str(r.summaries)),
+        ("failed summaries", lambda r: str(r.failed_summaries)),
+        ("probe rounds", lambda r: str(r.probe_rounds)),
+        ("identity score first", lambda r: _fmt(r.score_first)),
+        ("identity score last", lambda r: _fmt(r.score_last)),
+        ("identity score min", lambda r: _fmt(r.score_min)),
+        ("first step below 0.5", lambda r: "never" if r.first_below_half is None
+         else str(r.first_below_half)),
+    ]
+    for label, cell in lines:
+        table.add_row(label, *(cell(r) for r in rows))
     out.print(table)
 
 

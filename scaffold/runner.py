@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ class Run:
         self.replay_from = replay_from
         self.recorder = RunRecorder(run_dir)
         self.run_id = run_dir.name
+        self._manifest_written = 0.0
 
     async def execute(self, on_step: StepCallback | None = None) -> RunResult:
         """Run (or resume) to the end; the run directory is consistent however this ends."""
@@ -85,10 +87,10 @@ class Run:
             spec=self.spec.model_dump(mode="json"), versions=package_versions(),
             replay_of=str(self.replay_from) if self.replay_from else None,
         )
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+        from scaffold.checkpoints import InlineSqliteSaver
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        async with AsyncSqliteSaver.from_conn_string(str(self.recorder.checkpoint_path)) as saver:
+        with InlineSqliteSaver.open(self.recorder.checkpoint_path) as saver:
             graph = registry.get("agent", "persona")(saver)
             return await self._execute(graph, manifest, on_step)
 
@@ -162,7 +164,9 @@ class Run:
                 )
                 last_reply[rt.id] = state.get("last_reply")
             manifest.steps_done = step
-            self.recorder.write_manifest(manifest)
+            if time.monotonic() - self._manifest_written >= 1.0 or step == self.spec.steps:
+                self.recorder.write_manifest(manifest)  # progress for watchers, at most 1/s
+                self._manifest_written = time.monotonic()
             if on_step:
                 on_step(step, self.spec.steps)
         await trackers.call("on_run_end", agents)

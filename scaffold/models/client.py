@@ -81,11 +81,11 @@ def _response_fields(response: Any) -> CassetteResponse:
 
 
 def _cost(response: Any) -> float:
-    import litellm
-
+    """The cost litellm computed for this response (0 for models without a price)."""
+    hidden = getattr(response, "_hidden_params", None) or {}
     try:
-        return float(litellm.completion_cost(completion_response=response) or 0.0)
-    except Exception:  # unknown models (local, scripted, self-hosted) have no price
+        return float(hidden.get("response_cost") or 0.0)
+    except (TypeError, ValueError):
         return 0.0
 
 
@@ -171,6 +171,7 @@ class ModelClient:
         meta = {"purpose": ctx.purpose, "agent_id": ctx.agent_id, "step": ctx.step,
                 "sample": ctx.sample, "persona": ctx.persona}
         litellm.drop_params = True  # providers reject params they lack (e.g. seed)
+        litellm.suppress_debug_info = True
         raw = await litellm.acompletion(
             model=model, messages=messages, num_retries=0, timeout=self.retry.timeout_s,
             metadata={"scaffold": meta}, **params,

@@ -38,6 +38,7 @@ class ProbeTracker(Tracker):
         self.scorers = scorers
         self.seed = seed
         self._last_round: dict[str, tuple[int, int]] = {}
+        self._rounds: dict[tuple[str, int, str], int] = {}
 
     async def on_step(self, agent: AgentRuntime, step: int) -> None:
         """Periodic round."""
@@ -68,7 +69,10 @@ class ProbeTracker(Tracker):
         Returns:
             The round id.
         """
-        round_id = f"{agent.id}-s{agent.step}-{trigger}-{agent.bus.seq + 1}"
+        key = (agent.id, agent.step, trigger)
+        k = self._rounds.get(key, 0)
+        self._rounds[key] = k + 1
+        round_id = f"{agent.id}-s{agent.step}-{trigger}" + (f"-{k}" if k else "")
         context = agent.model_input().messages
         for probe in agent.persona.probes:
             for sample in range(self.schedule.samples):
