@@ -35,9 +35,10 @@ WORDS = (
 
 
 def varied_sentences(count: int, seed: int = 0) -> list[str]:
-    """Seeded sentences from 2 to 200 words, skewed short as chat turns are."""
+    """Seeded sentences from 3 to 150 words, mostly short as memory entries and turns are."""
     rng = random.Random(seed)
-    lengths = [rng.choice((2, 5, 8, 12, 20, 30, 60, 120, 200)) for _ in range(count)]
+    choices = (3, 5, 8, 10, 12, 15, 20, 25, 30, 40, 60, 150)
+    lengths = [rng.choice(choices) for _ in range(count)]
     return [" ".join(rng.choices(WORDS, k=n)).capitalize() + "." for n in lengths]
 
 

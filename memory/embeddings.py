@@ -1,4 +1,4 @@
-"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no torch, no network."""
+"""Offline sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX on onnxruntime, no torch or network."""
 
 from __future__ import annotations
 
@@ -346,9 +346,6 @@ def _chroma_class() -> type:
 
         def default_space(self) -> Space:
             return "cosine"
-
-        def supported_spaces(self) -> list[Space]:
-            return ["cosine", "ip", "l2"]
 
         def get_config(self) -> dict[str, Any]:
             return {"model": MODEL_ID}
