@@ -1,11 +1,20 @@
 """Memory backends for agents: the contract, token budgets, and the built-in backends."""
 
-from memory._contract import CompactionContext, ContextWindow, MemoryBackend, MemoryRecord
+from memory._contract import (
+    BackendContext,
+    CompactionContext,
+    ContextWindow,
+    MemoryBackend,
+    MemoryRecord,
+    MemoryTool,
+)
 from memory.budget import SECTIONS, ContextBudget, TokenCounter
 from memory.stack import MemoryStack, ModelInput
 
 __all__ = [
     "SECTIONS",
+    "BackendContext",
+    "MemoryTool",
     "CompactionContext",
     "ContextBudget",
     "ContextWindow",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +31,8 @@ class MemoryRecord(BaseModel):
     """Ids of the messages this change consumed or was derived from."""
     author: str = "summarizer"
     """'agent', 'summarizer', 'user', 'system', or another agent's id."""
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """Kind-specific facts, e.g. a core edit's block, old and new text."""
 
 
 class ContextWindow:
@@ -74,6 +77,23 @@ def _calls_tools(message: Message) -> bool:
     return message.role == "assistant" and bool(message.tool_calls)
 
 
+@dataclass(frozen=True)
+class BackendContext:
+    """Where a backend lives, given to every factory as `context=`.
+
+    Attributes:
+        run_dir: the run directory (embedded stores go under run_dir/memory/).
+        run_id: the run id (stored as provenance).
+        agent_id: the agent that owns this memory.
+        identity: the persona's identity text.
+    """
+
+    run_dir: Path
+    run_id: str
+    agent_id: str
+    identity: str = ""
+
+
 @dataclass
 class CompactionContext:
     """What a backend may use when deciding to change memory.
@@ -87,6 +107,9 @@ class CompactionContext:
         prompt_tokens: callable giving the current full model-input size in tokens.
         complete: calls the backend's model role: `await complete(messages, max_tokens=...)`.
         before_change: awaited right before a backend changes memory (probes run there).
+        records: changes made so far in this step, by earlier backends.
+        model_input: the agent's next model input (messages), for backends that ask the agent.
+        ask_agent: calls the agent's own model: `await ask_agent(messages, max_tokens=...)`.
     """
 
     agent_id: str
@@ -98,6 +121,9 @@ class CompactionContext:
     complete: Callable[..., Awaitable[Any]]
     before_change: Callable[[str], Awaitable[None]]
     extra: dict[str, Any] = field(default_factory=dict)
+    records: list[MemoryRecord] = field(default_factory=list)
+    model_input: Callable[[], list[dict[str, Any]]] | None = None
+    ask_agent: Callable[..., Awaitable[Any]] | None = None
 
 
 @runtime_checkable
@@ -106,6 +132,9 @@ class MemoryBackend(Protocol):
 
     - `render(budget)` returns messages whose token count is within `budget`;
     - `observe` never calls a model and never loses a message it was given;
+    - optional `on_memory(record)` sees every other backend's change (e.g. to store a summary)
+      and may return records of its own; optional `tools()` offers agent tools
+      (`MemoryTool`s); optional `close()` releases resources;
     - every change to memory is returned from `maybe_compact` as a `MemoryRecord`;
     - `restore(snapshot())` reproduces the same `render` output.
     """
@@ -119,8 +148,8 @@ class MemoryBackend(Protocol):
         """Messages to inject into the next model input, within `budget` tokens."""
         ...
 
-    def observe(self, messages: list[Message]) -> None:
-        """See new turns (store, index, count)."""
+    def observe(self, messages: list[Message]) -> list[MemoryRecord] | None:
+        """See new turns (store, index, count); report stores as records (kind 'insert')."""
         ...
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
@@ -134,3 +163,27 @@ class MemoryBackend(Protocol):
     def restore(self, data: dict[str, Any]) -> None:
         """Load state produced by `snapshot`."""
         ...
+
+
+@dataclass(frozen=True)
+class MemoryTool:
+    """A tool a backend offers the agent (e.g. core_memory_append).
+
+    Attributes:
+        name: tool name.
+        description: what it does, for the model.
+        parameters: JSON schema of the arguments.
+        run: `run(arguments) -> (result text, MemoryRecord | None)`; raises ValueError with a
+            message for the model on bad arguments.
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    run: Callable[[dict[str, Any]], tuple[str, MemoryRecord | None]]
+
+    def schema(self) -> dict[str, Any]:
+        """OpenAI-format tool schema."""
+        return {"type": "function", "function": {"name": self.name,
+                                                 "description": self.description,
+                                                 "parameters": self.parameters}}

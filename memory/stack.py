@@ -9,6 +9,10 @@ from memory.budget import SECTIONS, TokenCounter
 from scaffold.messages import Message
 
 
+DEFAULT_SHARE = 0.25
+"""A backend's default share of the budget for its rendered block."""
+
+
 class ModelInput:
     """The exact messages the model sees next, and what each section costs in tokens."""
 
@@ -42,21 +46,48 @@ class MemoryStack:
         self.shares = shares or {}
         self.window = ContextWindow()
 
-    def observe(self, messages: list[Message]) -> None:
-        """Add new turns to the window and show them to every backend."""
+    def observe(self, messages: list[Message]) -> list[MemoryRecord]:
+        """Add new turns to the window and show them to every backend; returns what changed."""
         for message in messages:
             self.window.add(message)
+        records: list[MemoryRecord] = []
         for backend in self.backends:
-            backend.observe(messages)
+            records.extend(backend.observe(messages) or [])
+        return records
+
+    def propagate(self, record: MemoryRecord) -> list[MemoryRecord]:
+        """Show one backend's change to the others (`on_memory`); returns their changes."""
+        follow: list[MemoryRecord] = []
+        for backend in self.backends:
+            hook = getattr(backend, "on_memory", None)
+            if hook is not None and backend.name != record.backend:
+                follow.extend(hook(record) or [])
+        return follow
+
+    def tools(self) -> list[Any]:
+        """Tools the backends offer the agent (MemoryTool objects)."""
+        found = []
+        for backend in self.backends:
+            offer = getattr(backend, "tools", None)
+            found.extend(offer() if offer is not None else [])
+        return found
+
+    def close(self) -> None:
+        """Release backend resources (stores, clients)."""
+        for backend in self.backends:
+            closer = getattr(backend, "close", None)
+            if closer is not None:
+                closer()
 
     def model_input(self) -> ModelInput:
         """System message (identity + memory blocks) followed by the window."""
         sections = dict.fromkeys(SECTIONS, 0)
-        persona = {"role": "system", "content": self.identity}
-        sections["persona"] = self.counter.message(persona)
-        system_parts = [self.identity]
+        system_parts = []
+        if not any(getattr(b, "replaces_identity", False) for b in self.backends):
+            sections["persona"] = self.counter.message({"role": "system", "content": self.identity})
+            system_parts.append(self.identity)
         for backend in self.backends:
-            share = self.shares.get(backend.name, 1.0)
+            share = self.shares.get(backend.name, DEFAULT_SHARE)
             for block in backend.render(int(self.budget_tokens * share)):
                 sections[backend.section] = sections.get(backend.section, 0) + \
                     self.counter.message(block)
@@ -71,12 +102,15 @@ class MemoryStack:
         return self.model_input().total_tokens
 
     async def compact(self, ctx: CompactionContext) -> list[MemoryRecord]:
-        """Let every backend act on overflow, in order; returns what changed."""
+        """Let every backend act before the next model call, in order; returns what changed,
+        each change followed by the other backends' reactions to it."""
         records = []
         for backend in self.backends:
             record = await backend.maybe_compact(ctx)
             if record is not None:
                 records.append(record)
+                records.extend(self.propagate(record))
+                ctx.records[:] = records
         return records
 
     def snapshot(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from memory._contract import CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord
 from memory.prompts import summary_prompt
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
@@ -65,6 +65,7 @@ class SummaryMemory:
         max_tokens: cap for one summary.
         on_failure: retry | keep_previous | accept.
         retries: extra attempts with 'retry'.
+        append_char_cap: append mode rewrites all summaries into one above this length.
     """
 
     name = "summary"
@@ -72,7 +73,8 @@ class SummaryMemory:
 
     def __init__(self, threshold: float = 0.8, keep_last: int = 4, prompt: str = "plain",
                  recursive: bool = True, eviction_share: float = 1.0, max_tokens: int = 256,
-                 on_failure: str = "keep_previous", retries: int = 1):
+                 on_failure: str = "keep_previous", retries: int = 1,
+                 append_char_cap: int = 4000):
         self.threshold = threshold
         self.keep_last = keep_last
         self.prompt = summary_prompt(prompt)
@@ -81,6 +83,7 @@ class SummaryMemory:
         self.max_tokens = max_tokens
         self.on_failure = on_failure
         self.retries = retries
+        self.append_char_cap = append_char_cap
         self.summaries: list[str] = []
 
     @property
@@ -100,9 +103,15 @@ class SummaryMemory:
 
     def observe(self, messages: list[Message]) -> None:
         """Summaries are made from the window at compaction time; nothing to record here."""
+        for message in messages:
+            if not isinstance(message, Message):
+                raise TypeError(f"summary memory observes Message objects, got {type(message)}")
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
-        """Summarize the oldest messages when the prompt is over the threshold."""
+        """Summarize the oldest messages when the prompt is over the threshold (append mode:
+        first rewrite the summaries into one when they outgrow their character cap)."""
+        if not self.recursive and len(self.text) > self.append_char_cap:
+            return await self._rewrite(ctx)
         before = ctx.prompt_tokens()
         if before <= self.threshold * ctx.budget_tokens:
             return None
@@ -139,6 +148,26 @@ class SummaryMemory:
         policy = "accept" if self.on_failure == "accept" else "keep_previous"
         return text, reason, policy
 
+    async def _rewrite(self, ctx: CompactionContext) -> MemoryRecord:
+        before = ctx.prompt_tokens()
+        await ctx.before_change("summary_rewrite")
+        request = [{"role": "system", "content": self.prompt},
+                   {"role": "user", "content": "Rewrite these notes of earlier conversation into "
+                                               f"one shorter summary:\n\n{self.text}"}]
+        response = await ctx.complete(request, max_tokens=self.max_tokens)
+        text = response.content.strip()
+        reason = summary_failure(text, response.finish_reason, ctx.counter.text(self.text),
+                                 ctx.counter.text(text))
+        if reason is None or self.on_failure == "accept":
+            self.summaries = [text]
+        else:  # keep the summaries, cut the oldest so the cap holds
+            while len(self.summaries) > 1 and len(self.text) > self.append_char_cap:
+                self.summaries.pop(0)
+        return MemoryRecord(kind="summary_rewrite", backend=self.name,
+                            status="ok" if reason is None else "failed", reason=reason,
+                            policy=None if reason is None else self.on_failure,
+                            tokens_before=before, tokens_after=ctx.prompt_tokens(), text=text)
+
     def _request(self, ctx: CompactionContext, evicted: list[Message]) -> list[dict[str, Any]]:
         previous = self.text if self.recursive else ""
         parts = []
@@ -163,12 +192,19 @@ class SummaryMemory:
         return {"summaries": list(self.summaries)}
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Load summaries."""
-        self.summaries = [str(s) for s in data.get("summaries", [])]
+        """Load summaries.
+
+        Raises:
+            ValueError: not a summary snapshot.
+        """
+        summaries = data.get("summaries") if isinstance(data, dict) else None
+        if not isinstance(summaries, list) or not all(isinstance(x, str) for x in summaries):
+            raise ValueError("not a summary snapshot: expected {'summaries': [str, ...]}")
+        self.summaries = list(summaries)
 
 
 @memory_backend("summary")
-def make_summary(**settings: Any) -> SummaryMemory:
+def make_summary(context: BackendContext | None = None, **settings: Any) -> SummaryMemory:
     """Factory for the registry; takes SummarySpec fields (model is handled by the runner)."""
     settings.pop("model", None)
     settings.pop("identity", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memory._contract import CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
 
@@ -31,6 +31,9 @@ class WindowMemory:
 
     def observe(self, messages: list[Message]) -> None:
         """Truncation needs no record of turns."""
+        for message in messages:
+            if not isinstance(message, Message):
+                raise TypeError(f"window memory observes Message objects, got {type(message)}")
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
         """Drop the oldest messages until the prompt fits under the threshold."""
@@ -60,11 +63,18 @@ class WindowMemory:
         return {"dropped": self.dropped}
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Load counters."""
-        self.dropped = int(data.get("dropped", 0))
+        """Load counters.
+
+        Raises:
+            ValueError: not a window snapshot.
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("dropped", 0), int):
+            raise ValueError("not a window snapshot: expected {'dropped': int}")
+        self.dropped = data.get("dropped", 0)
 
 
 @memory_backend("window")
-def make_window(threshold: float = 0.8, keep_last: int = 4) -> WindowMemory:
+def make_window(threshold: float = 0.8, keep_last: int = 4,
+                context: BackendContext | None = None) -> WindowMemory:
     """Factory for the registry."""
     return WindowMemory(threshold=threshold, keep_last=keep_last)

@@ -2,38 +2,64 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from memory import MemoryStack, TokenCounter
+from memory import BackendContext, MemoryStack, TokenCounter
 from scaffold import registry
 from scaffold.bus import EventBus
 from scaffold.config import AgentSpec, ExperimentSpec, MemorySpec
-from scaffold.models import ModelClient
+from scaffold.models import CallContext, ModelClient
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import Tracker, TrackerSet
+from scaffold.trackers.scoring import SCORING_FOR, Scorer, ScorerContext
 
 
-def build_backends(memory: MemorySpec) -> list[Any]:
+def build_backends(memory: MemorySpec, context: BackendContext) -> list[Any]:
     """The memory backends a condition expands to, built by registry name."""
-    settings = getattr(memory, memory.condition).model_dump()
-    return [registry.get("memory", memory.condition)(**settings)]
+    return [registry.get("memory", name)(**memory.settings_for(name), context=context)
+            for name in memory.plan()]
 
 
-def build_trackers(spec: ExperimentSpec) -> list[Tracker]:
+def scorer_context(spec: ExperimentSpec, client: ModelClient | None) -> ScorerContext:
+    """Model access for model-based scorers (the judge), recorded through the run's client."""
+    judge_model = spec.models.judge or spec.model
+
+    async def complete(messages: list[dict[str, Any]], *, purpose: str = "judge",
+                       agent_id: str | None = None, step: int = 0, **params: Any) -> Any:
+        assert client is not None
+        if agent_id is None:
+            agent_id, step = SCORING_FOR.get()
+        ctx = CallContext(purpose=purpose, agent_id=agent_id, step=step)
+        return await client.complete(judge_model, messages, ctx, **params)
+
+    return ScorerContext(judge_model=judge_model, judge=spec.judge.model_dump(),
+                         complete=complete if client is not None else None)
+
+
+def build_scorers(spec: ExperimentSpec, client: ModelClient | None) -> list[Scorer]:
+    """The configured scorers, built by registry name."""
+    ctx = scorer_context(spec, client)
+    return [registry.get("scorer", name)(ctx) for name in spec.probes.scorers]
+
+
+def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None) -> list[Tracker]:
     """Trackers for a run: the probe scheduler with its scorers, when probes are on."""
     if not spec.probes.enabled:
         return []
-    scorers = [registry.get("scorer", "rules")()]
+    scorers = build_scorers(spec, client)
     return [registry.get("tracker", "probes")(spec.probes, scorers, spec.seed)]
 
 
-def build_agent(spec: ExperimentSpec, agent: AgentSpec, run_id: str, client: ModelClient,
+def build_agent(spec: ExperimentSpec, agent: AgentSpec, run_dir: Path, client: ModelClient,
                 bus: EventBus, trackers: TrackerSet) -> AgentRuntime:
     """One agent's runtime with a fresh memory stack."""
     persona = spec.personas[agent.persona]
     model = spec.agent_model(agent)
-    stack = MemoryStack(persona.identity, build_backends(agent.memory), TokenCounter(model),
-                        agent.memory.budget_tokens)
-    return AgentRuntime(run_id=run_id, spec=agent, persona=persona, model=model,
+    context = BackendContext(run_dir=run_dir, run_id=run_dir.name, agent_id=agent.id,
+                             identity=persona.identity)
+    stack = MemoryStack(persona.identity, build_backends(agent.memory, context),
+                        TokenCounter(model), agent.memory.budget_tokens, agent.memory.shares)
+    return AgentRuntime(run_id=run_dir.name, spec=agent, persona=persona, model=model,
                         summarizer_model=spec.summarizer_model(agent), stack=stack,
                         client=client, bus=bus, trackers=trackers, seed=spec.seed)

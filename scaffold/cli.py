@@ -45,6 +45,9 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="Override the seed.")] = None,
     out_dir: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,
     no_probes: Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")] = False,
+    memory: Annotated[Optional[str], typer.Option(
+        help="Override every agent's memory condition (window, summary, vector, "
+             "summary+vector, core-ro, core-rw, notes, full, or a plugin).")] = None,
     replay: Annotated[Optional[Path], typer.Option(
         help="Serve every model call from this run directory's cassette.")] = None,
 ) -> None:
@@ -53,7 +56,7 @@ def run(
 
     try:
         spec = apply_overrides(load_experiment(config), steps=steps, model=model, seed=seed,
-                               out=out_dir, no_probes=no_probes)
+                               out=out_dir, no_probes=no_probes, memory=memory)
     except ConfigError as exc:
         _fail(exc, 2)
         return

@@ -99,6 +99,8 @@ class MemoryEvent(Event):
     text: str = ""
     source_ids: list[str] = Field(default_factory=list)
     author: str = "summarizer"
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """Kind-specific facts, e.g. a core edit's block, old and new text."""
 
 
 class ProbeEvent(Event):

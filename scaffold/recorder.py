@@ -36,6 +36,10 @@ class RunManifest(BaseModel):
     steps_done: int = 0
     error: str | None = None
     replay_of: str | None = None
+    forked_from: dict[str, Any] | None = None
+    """For forks: the source run directory and step."""
+    memory_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    """Per agent, the memory backends its condition expanded to, with their settings."""
     resumes: int = 0
 
 

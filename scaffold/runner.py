@@ -86,6 +86,8 @@ class Run:
             run_id=self.run_id, experiment=self.spec.name, seed=self.spec.seed,
             spec=self.spec.model_dump(mode="json"), versions=package_versions(),
             replay_of=str(self.replay_from) if self.replay_from else None,
+            memory_plans={a.id: [{"backend": name, "settings": a.memory.settings_for(name)}
+                                 for name in a.memory.plan()] for a in self.spec.agents},
         )
         from scaffold.checkpoints import InlineSqliteSaver
 
@@ -107,8 +109,8 @@ class Run:
         cassette = CassetteWriter(self.recorder.cassette_path)
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay)
-        trackers = TrackerSet(build_trackers(self.spec), bus.emit)
-        agents = [build_agent(self.spec, a, self.run_id, client, bus, trackers)
+        trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
+        agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]
         unfinished = []
         for rt in agents:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from memory import CompactionContext, MemoryStack, ModelInput
+from memory import CompactionContext, MemoryRecord, MemoryStack, ModelInput
 from scaffold.bus import EventBus
 from scaffold.config import AgentSpec, PersonaSpec
 from scaffold.events import ContextEvent, Event, MemoryEvent, MessageEvent
@@ -60,11 +61,12 @@ class AgentRuntime:
         return await self.client.complete(model or self.model, messages, ctx, **params)
 
     def add_message(self, message: Message) -> None:
-        """Put a message into the context and the event log."""
-        self.stack.observe([message])
+        """Put a message into the context and the event log (and any memory it causes)."""
         self.emit(MessageEvent, message_id=message.id, role=message.role,
                   content=message.content, author=message.author,
                   tool_calls=message.tool_calls, tool_call_id=message.tool_call_id)
+        for record in self.stack.observe([message]):
+            self.emit(MemoryEvent, **record.model_dump())
 
     async def compact(self) -> list[MemoryEvent]:
         """Let memory act on overflow; records each change and notifies trackers."""
@@ -75,14 +77,16 @@ class AgentRuntime:
             prompt_tokens=self.stack.prompt_tokens, complete=self._summarizer_call,
             before_change=self._before_change,
             extra={"identity": self.persona.identity} if summary.identity else {},
+            model_input=lambda: self.model_input().messages, ask_agent=self._notes_call,
         )
-        events = []
-        for record in await self.stack.compact(ctx):
-            event = self.emit(MemoryEvent, **record.model_dump())
-            events.append(event)
-            await self.trackers.call("on_memory_event", self, event, agent_id=self.id,
-                                     step=self.step)
-        return events
+        return [await self.record_memory(r) for r in await self.stack.compact(ctx)]
+
+    async def record_memory(self, record: MemoryRecord) -> MemoryEvent:
+        """Emit a memory change and let trackers react (after-probes, memory scoring)."""
+        event = self.emit(MemoryEvent, **record.model_dump())
+        await self.trackers.call("on_memory_event", self, event, agent_id=self.id,
+                                 step=self.step)
+        return event
 
     async def _before_change(self, kind: str) -> None:
         await self.trackers.call("before_memory_event", self, kind, agent_id=self.id,
@@ -95,15 +99,53 @@ class AgentRuntime:
                                temperature=0.0 if attempt == 0 else 0.7,
                                seed=self.seed + attempt)
 
-    async def respond(self) -> Message:
+    async def _notes_call(self, messages: list[dict[str, Any]], max_tokens: int) -> Completion:
+        gen = self.spec.generation
+        return await self.call("notes", messages, temperature=gen.temperature,
+                               max_tokens=max_tokens, seed=self.seed + self.step)
+
+    async def respond(self, tool_round: int = 0) -> Message:
         """Call the agent's model on its current context and add the reply."""
         model_input = self.model_input()
         self.emit(ContextEvent, sections=model_input.sections,
                   total_tokens=model_input.total_tokens, budget_tokens=self.stack.budget_tokens)
         gen = self.spec.generation
+        tools = [t.schema() for t in self.stack.tools()] or None
         reply = await self.call("agent", model_input.messages, temperature=gen.temperature,
-                                max_tokens=gen.max_tokens, seed=self.seed + self.step)
-        message = Message(id=f"{self.id}-{self.step}-a", role="assistant", content=reply.content,
-                          author=self.id, step=self.step, tool_calls=reply.tool_calls)
+                                max_tokens=gen.max_tokens, seed=self.seed + self.step,
+                                tools=tools)
+        suffix = f"a{tool_round}" if reply.tool_calls else "a"
+        message = Message(id=f"{self.id}-{self.step}-{suffix}", role="assistant",
+                          content=reply.content, author=self.id, step=self.step,
+                          tool_calls=reply.tool_calls)
         self.add_message(message)
         return message
+
+    async def run_tools(self, message: Message, tool_round: int) -> None:
+        """Execute the tool calls of `message`; results (and errors) go back as tool messages."""
+        tools = {t.name: t for t in self.stack.tools()}
+        for j, call in enumerate(message.tool_calls or []):
+            function = call.get("function") or {}
+            result = await self._run_tool(tools, str(function.get("name")),
+                                          function.get("arguments"))
+            self.add_message(Message(
+                id=f"{self.id}-{self.step}-t{tool_round}-{j}", role="tool", content=result,
+                author="tool", step=self.step, tool_call_id=call.get("id"),
+                name=str(function.get("name"))))
+
+    async def _run_tool(self, tools: dict[str, Any], name: str, arguments: Any) -> str:
+        tool = tools.get(name)
+        if tool is None:
+            return f"error: no tool named {name!r}; available: {', '.join(tools) or 'none'}"
+        try:
+            args = json.loads(arguments) if isinstance(arguments, str) else dict(arguments or {})
+        except (ValueError, TypeError):
+            return f"error: arguments for {name} are not valid JSON: {arguments!r}"
+        await self._before_change("core_edit" if name.startswith("core_memory") else name)
+        try:
+            text, record = tool.run(args)
+        except (ValueError, TypeError) as exc:
+            return f"error: {exc}"
+        if record is not None:
+            await self.record_memory(record)
+        return text

@@ -1,4 +1,4 @@
-"""The persona agent: observe the turn, compact memory if needed, respond, track."""
+"""The persona agent: observe the turn, compact memory if needed, respond (with tools), track."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from agents.persona.nodes import compact, observe, respond, track
+from agents.persona.nodes import after_respond, compact, observe, respond, tools, track
 from agents.persona.state import PersonaState
 from scaffold.registry import register
 from scaffold.runtime import AgentRuntime
@@ -19,11 +19,13 @@ def build_graph(checkpointer: Any = None) -> Any:
     builder.add_node("observe", observe)
     builder.add_node("compact", compact)
     builder.add_node("respond", respond)
+    builder.add_node("tools", tools)
     builder.add_node("track", track)
     builder.add_edge(START, "observe")
     builder.add_edge("observe", "compact")
     builder.add_edge("compact", "respond")
-    builder.add_edge("respond", "track")
+    builder.add_conditional_edges("respond", after_respond, ["tools", "track"])
+    builder.add_edge("tools", "respond")
     builder.add_edge("track", END)
     return builder.compile(checkpointer=checkpointer)
 

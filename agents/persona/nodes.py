@@ -11,6 +11,10 @@ from scaffold.messages import Message
 from scaffold.runtime import AgentRuntime
 
 
+MAX_TOOL_ROUNDS = 4
+"""Tool-call rounds allowed in one step before the step ends anyway."""
+
+
 def _saved(rt: AgentRuntime, **update: Any) -> dict[str, Any]:
     return {"memory": rt.stack.snapshot(), "seq": rt.bus.seq, **update}
 
@@ -22,7 +26,7 @@ async def observe(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[s
     pending = state.get("pending")
     if pending:
         rt.add_message(Message.model_validate(pending))
-    return _saved(rt, pending=None)
+    return _saved(rt, pending=None, tool_round=0, pending_tools=None)
 
 
 async def compact(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
@@ -35,8 +39,24 @@ async def compact(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[s
 async def respond(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
     """Call the agent's model on its context and keep the reply."""
     rt = runtime.context
-    reply = await rt.respond()
-    return _saved(rt, last_reply=reply.content)
+    reply = await rt.respond(state.get("tool_round", 0))
+    return _saved(rt, last_reply=reply.content, pending_tools=reply.model_dump(mode="json")
+                  if reply.tool_calls else None)
+
+
+async def tools(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+    """Run the tool calls of the last reply; their results go back into the context."""
+    rt = runtime.context
+    round_ = state.get("tool_round", 0)
+    await rt.run_tools(Message.model_validate(state["pending_tools"]), round_)
+    return _saved(rt, tool_round=round_ + 1, pending_tools=None)
+
+
+def after_respond(state: PersonaState) -> str:
+    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else tracking."""
+    if state.get("pending_tools") and state.get("tool_round", 0) < MAX_TOOL_ROUNDS:
+        return "tools"
+    return "track"
 
 
 async def track(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:

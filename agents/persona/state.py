@@ -14,6 +14,8 @@ class PersonaState(TypedDict, total=False):
         memory: the memory stack snapshot (window + backends).
         seq: the last event seq written when this state was produced (resume cuts the log here).
         last_reply: the agent's last reply text.
+        pending_tools: the last reply (serialised Message) while its tool calls are unrun.
+        tool_round: tool-call rounds done in this step.
     """
 
     step: int
@@ -21,3 +23,5 @@ class PersonaState(TypedDict, total=False):
     memory: dict[str, Any]
     seq: int
     last_reply: str
+    pending_tools: dict[str, Any] | None
+    tool_round: int

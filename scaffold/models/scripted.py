@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 import threading
@@ -55,6 +56,8 @@ class Script(BaseModel):
     """Range of filler length in words."""
     fail_first: int = Field(default=0, ge=0)
     """Raise a transient error on the first N attempts of each distinct request."""
+    tool_calls: dict[int, list[dict[str, Any]]] = Field(default_factory=dict)
+    """Per step, tool calls the agent makes first: [{name: ..., arguments: {...}}]."""
 
 
 _SCRIPTS: dict[str, Script] = {}
@@ -169,6 +172,17 @@ class _Attempts:
 _attempts = _Attempts()
 
 
+def scripted_tool_calls(script: Script, messages: list[dict[str, Any]],
+                        meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tool calls the script makes at this step (only before any tool result came back)."""
+    if meta.get("purpose", "agent") != "agent" or not messages or messages[-1]["role"] == "tool":
+        return []
+    step = int(meta.get("step", 0))
+    return [{"id": f"call-{step}-{i}", "type": "function",
+             "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
+            for i, c in enumerate(script.tool_calls.get(step, []))]
+
+
 def _complete(model: str, messages: list[dict[str, Any]], model_response: Any,
               optional_params: dict[str, Any], litellm_params: dict[str, Any] | None) -> Any:
     import litellm
@@ -182,6 +196,13 @@ def _complete(model: str, messages: list[dict[str, Any]], model_response: Any,
                 message="scripted transient failure", llm_provider="scripted", model=model
             )
     text, finish = scripted_reply(script, messages, meta, optional_params.get("max_tokens"))
+    calls = scripted_tool_calls(script, messages, meta)
+    if calls:
+        from litellm.types.utils import ChatCompletionMessageToolCall
+
+        model_response.choices[0].message.tool_calls = [
+            ChatCompletionMessageToolCall(**c) for c in calls]
+        text, finish = "", "tool_calls"
     prompt_chars = sum(len(str(m.get("content") or "")) for m in messages)
     model_response.choices[0].message.content = text
     model_response.choices[0].finish_reason = finish

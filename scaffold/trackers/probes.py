@@ -9,18 +9,25 @@ from scaffold.events import MemoryEvent, ProbeEvent, ScoreEvent
 from scaffold.redact import redact
 from scaffold.registry import tracker
 from scaffold.trackers.base import Tracker
-from scaffold.trackers.scoring import IdentityScore, Scorer
+from scaffold.trackers.generic import probe_set
+from scaffold.trackers.scoring import SCORING_FOR, IdentityScore, Scorer
 
 if TYPE_CHECKING:
     from scaffold.runtime import AgentRuntime
 
-COMPACTION_KINDS = frozenset({"summarize", "truncate", "retrieve", "core_edit", "note",
-                              "summary_rewrite"})
+PROBED_KINDS = frozenset({"summarize", "truncate", "retrieve", "core_edit", "note",
+                          "summary_rewrite"})
+"""Memory event kinds probed around by default (inserts are not: they change no context)."""
+MEMORY_TEXT_KINDS = frozenset({"summarize", "summary_rewrite", "note", "core_edit"})
+"""Memory events whose text is scored as text about the self."""
 
 
 async def safe_score(scorer: Scorer, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
-                     model_input: list[dict[str, Any]] | None) -> IdentityScore:
+                     model_input: list[dict[str, Any]] | None,
+                     agent: AgentRuntime | None = None) -> IdentityScore:
     """Run a scorer; a failure becomes an unscored result, never an exception."""
+    if agent is not None:
+        SCORING_FOR.set((agent.id, agent.step))
     try:
         return await scorer.score(answer, probe, persona, model_input)
     except Exception as exc:
@@ -38,6 +45,8 @@ class ProbeTracker(Tracker):
         self.scorers = scorers
         self.seed = seed
         self._last_round: dict[str, tuple[int, int]] = {}
+        around = schedule.around_memory_events
+        self.around = PROBED_KINDS if around is True else frozenset(around or ())
         self._rounds: dict[tuple[str, int, str], int] = {}
 
     async def on_step(self, agent: AgentRuntime, step: int) -> None:
@@ -47,13 +56,25 @@ class ProbeTracker(Tracker):
 
     async def before_memory_event(self, agent: AgentRuntime, kind: str) -> None:
         """Round on the context as it is before memory changes."""
-        if self.schedule.around_memory_events and kind in COMPACTION_KINDS:
+        if kind in self.around:
             await self.round(agent, "before_memory")
 
     async def on_memory_event(self, agent: AgentRuntime, event: MemoryEvent) -> None:
-        """Round on the context as it is after memory changed."""
-        if self.schedule.around_memory_events and event.kind in COMPACTION_KINDS:
+        """Score the memory's own text, then a round on the context as it is now."""
+        if self.schedule.score_memory and event.kind in MEMORY_TEXT_KINDS and event.text.strip():
+            await self.score_memory(agent, event)
+        if event.kind in self.around:
             await self.round(agent, "after_memory")
+
+    async def score_memory(self, agent: AgentRuntime, event: MemoryEvent) -> None:
+        """Does the memory text still speak as the persona? (scorers that need a probe skip)"""
+        for scorer in self.scorers:
+            if scorer.name == "rules":
+                continue
+            result = await safe_score(scorer, event.text, None, agent.persona, None, agent)
+            agent.emit(ScoreEvent, target="memory", memory_seq=event.seq, scorer=result.scorer,
+                       scorer_version=result.version, value=result.value,
+                       explanation=result.explanation)
 
     async def on_run_end(self, agents: list[AgentRuntime]) -> None:
         """Final round, unless the context is unchanged since the last round."""
@@ -74,7 +95,7 @@ class ProbeTracker(Tracker):
         self._rounds[key] = k + 1
         round_id = f"{agent.id}-s{agent.step}-{trigger}" + (f"-{k}" if k else "")
         context = agent.model_input().messages
-        for probe in agent.persona.probes:
+        for probe in probe_set(agent.persona, self.schedule.generic):
             for sample in range(self.schedule.samples):
                 await self._ask(agent, probe, context, round_id, trigger, sample)
         self._last_round[agent.id] = (agent.step, agent.bus.seq)
@@ -90,7 +111,8 @@ class ProbeTracker(Tracker):
                    answer=reply.content, sample=sample, trigger=trigger,
                    request_hash=reply.request_hash)
         for scorer in self.scorers:
-            result = await safe_score(scorer, reply.content, probe, agent.persona, messages)
+            result = await safe_score(scorer, reply.content, probe, agent.persona, messages,
+                                      agent)
             agent.emit(ScoreEvent, target="probe", round_id=round_id, probe_id=probe.id,
                        scorer=result.scorer, scorer_version=result.version, value=result.value,
                        explanation=result.explanation)

@@ -7,7 +7,7 @@ from typing import Any
 
 from scaffold.config import PersonaSpec, ProbeSpec, RuleSpec
 from scaffold.registry import scorer
-from scaffold.trackers.scoring import IdentityScore
+from scaffold.trackers.scoring import IdentityScore, ScorerContext
 
 
 def has_keyword(text: str, keyword: str) -> bool:
@@ -60,6 +60,6 @@ class RuleScorer:
 
 
 @scorer("rules")
-def make_rules() -> RuleScorer:
+def make_rules(ctx: ScorerContext | None = None) -> RuleScorer:
     """Factory for the registry."""
     return RuleScorer()

@@ -1,7 +1,10 @@
-"""The scorer contract: a value in [0, 1] for a probe answer, with an explanation."""
+"""The scorer contract: a value in [0, 1] for an answer or memory text, with an explanation."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +13,7 @@ from scaffold.config import PersonaSpec, ProbeSpec
 
 
 class IdentityScore(BaseModel):
-    """How much an answer still speaks as the persona; None when it could not be scored."""
+    """How much a text still speaks as the persona; None when it could not be scored."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -18,16 +21,42 @@ class IdentityScore(BaseModel):
     scorer: str
     explanation: str = ""
     version: str = "1"
+    raw: str | None = None
+    """Raw model output behind the score (judge), kept for audit."""
+
+
+SCORING_FOR: ContextVar[tuple[str | None, int]] = ContextVar("scoring_for", default=(None, 0))
+"""(agent id, step) whose text is being scored; model calls by scorers are recorded under it."""
+
+Complete = Callable[..., Awaitable[Any]]
+"""`await complete(messages, purpose=..., **params)` -> a Completion (content, request_hash)."""
+
+
+@dataclass
+class ScorerContext:
+    """What a scorer factory may use.
+
+    Attributes:
+        judge_model: the model for LLM-judge scorers.
+        judge: judge settings (rubric, temperature, max_tokens) as a dict.
+        complete: calls a model through the run's client (recorded and cassetted); None when
+            no model access is available (then model-based scorers return unscored results).
+    """
+
+    judge_model: str | None = None
+    judge: dict[str, Any] = field(default_factory=dict)
+    complete: Complete | None = None
 
 
 @runtime_checkable
 class Scorer(Protocol):
-    """Scores answers. `model_input` (the exact context of the probe) is optional to use."""
+    """Scores answers. `model_input` (the exact context of the probe) is optional to use, so
+    scorers that need the model input (e.g. activation-level ones) fit the same interface."""
 
     name: str
     version: str
 
     async def score(self, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
                     model_input: list[dict[str, Any]] | None = None) -> IdentityScore:
-        """Score one answer (probe is None when scoring memory text)."""
+        """Score one text; `probe` is None when the text is memory (a summary, a note)."""
         ...

@@ -205,3 +205,18 @@ def test_snapshot_restore_round_trip() -> None:
     other = make_stack(SummaryMemory(threshold=0.3, keep_last=2))
     other.restore(stack.snapshot())
     assert other.model_input().messages == stack.model_input().messages
+
+
+def test_append_mode_rewrites_over_char_cap() -> None:
+    backend = SummaryMemory(threshold=0.3, keep_last=2, recursive=False, append_char_cap=200)
+    stack = make_stack(backend)
+    long = "The President spoke about the harbor, the budget and the treaty at length. " * 2
+    summarizer = Summarizer([long, long, "One short rewritten summary of it all."] + [long] * 5)
+    kinds = []
+    for i in range(10):
+        stack.observe([msg(i)])
+        kinds += [r.kind for r in asyncio.run(stack.compact(context(stack, summarizer)))]
+        if "summary_rewrite" in kinds:
+            break
+    assert "summary_rewrite" in kinds
+    assert backend.summaries == ["One short rewritten summary of it all."]

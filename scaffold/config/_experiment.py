@@ -1,0 +1,186 @@
+"""The experiment file: agents, task, probes, models, and YAML loading with field-path errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from scaffold.config._base import SLUG, Spec
+from scaffold.config._memory import MemorySpec
+from scaffold.config._persona import PersonaSpec
+
+DEFAULT_MODEL = "local/qwen2.5-0.5b-instruct"
+"""The embedded default: runs in-process on a CPU, offline, with no keys."""
+
+
+class GenerationSpec(Spec):
+    """Sampling settings for the agent's own replies."""
+
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    """Sampling temperature."""
+    max_tokens: int = Field(default=128, ge=1)
+    """Token cap for one reply."""
+
+
+class AgentSpec(Spec):
+    """One agent in a run."""
+
+    id: str = Field(pattern=SLUG)
+    """Unique agent id within the run."""
+    persona: str
+    """Key into `personas`."""
+    model: str | None = None
+    """litellm model name; defaults to the experiment's `model`."""
+    memory: MemorySpec = Field(default_factory=MemorySpec)
+    """The memory condition."""
+    generation: GenerationSpec = Field(default_factory=GenerationSpec)
+    """Sampling for the agent's replies."""
+
+
+class PressureTurn(Spec):
+    """A user turn that challenges the persona at a given step."""
+
+    step: int = Field(ge=1)
+    """The step whose user turn this replaces."""
+    text: str = Field(min_length=1)
+    """What the user says."""
+
+
+class TaskSpec(Spec):
+    """The environment that drives the agent."""
+
+    kind: str = "conversation"
+    """Registered task name."""
+    turns: list[str] = Field(default_factory=list)
+    """User turns, cycled; empty uses the built-in cycle of everyday topics."""
+    pressure: list[PressureTurn] = Field(default_factory=list)
+    """Identity-pressure turns at given steps."""
+
+
+class ProbeSchedule(Spec):
+    """When probe rounds run, what they ask, how answers are sampled and scored."""
+
+    enabled: bool = True
+    """Turn probes off entirely (same as --no-probes)."""
+    every: int = Field(default=5, ge=1)
+    """Run a probe round after every N steps."""
+    around_memory_events: bool | list[str] = True
+    """Probe right before and after memory events: all kinds (True), none (False), or the
+    listed kinds (summarize, truncate, retrieve, core_edit, note, summary_rewrite)."""
+    at_end: bool = True
+    """Run a final round when the run ends."""
+    generic: bool = True
+    """Add the built-in generic identity probes to the persona's own."""
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    """Sampling temperature for probe answers."""
+    max_tokens: int = Field(default=64, ge=1)
+    """Token cap for one probe answer."""
+    samples: int = Field(default=1, ge=1, le=16)
+    """Answers sampled per probe."""
+    scorers: list[str] = Field(default_factory=lambda: ["rules"])
+    """Scorers applied to every answer (registry names: rules, break, embedding, judge, ...)."""
+    score_memory: bool = True
+    """Also score memory text (summaries, notes, core edits) as text about the self."""
+
+    @field_validator("scorers")
+    @classmethod
+    def _known_scorers(cls, names: list[str]) -> list[str]:
+        from scaffold.registry import list_plugins
+
+        known = {p.name for p in list_plugins("scorer")}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown scorer {', '.join(map(repr, unknown))}; "
+                             f"known: {', '.join(sorted(known))}")
+        return names
+
+
+class JudgeSpec(Spec):
+    """The LLM judge: a 0-3 role-adherence rubric."""
+
+    rubric: str | None = None
+    """A custom rubric text; the default is the built-in 0-3 role-adherence rubric."""
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    """Judge sampling temperature."""
+    max_tokens: int = Field(default=160, ge=8)
+    """Token cap for one verdict."""
+
+
+class ModelRoles(Spec):
+    """Models for roles other than the agent itself."""
+
+    summarizer: str | None = None
+    """Writes summaries; defaults to each agent's model."""
+    judge: str | None = None
+    """Scores answers with a rubric; defaults to each agent's model."""
+
+
+class RetrySpec(Spec):
+    """Retries for transient model errors."""
+
+    attempts: int = Field(default=5, ge=1, le=20)
+    """Total attempts per call."""
+    initial_wait_s: float = Field(default=0.5, ge=0)
+    """First backoff wait; doubles each retry, with jitter."""
+    max_wait_s: float = Field(default=30.0, ge=0)
+    """Upper bound on one wait."""
+    timeout_s: float = Field(default=120.0, gt=0)
+    """Per-request timeout for remote models."""
+
+
+class ExperimentSpec(Spec):
+    """A whole experiment file."""
+
+    name: str = Field(pattern=SLUG)
+    """Experiment name; runs go to <out>/<name>/<run-id>/."""
+    description: str = ""
+    """Free text for humans."""
+    seed: int = 0
+    """Seed for the task, the models and the scripted filler."""
+    steps: int = Field(default=30, ge=1)
+    """Agent steps per run (one user turn + one agent reply each)."""
+    out: str = "runs"
+    """Output directory."""
+    model: str = DEFAULT_MODEL
+    """Default agent model (a litellm name, local/<name> or scripted/<name>)."""
+    models: ModelRoles = Field(default_factory=ModelRoles)
+    """Summarizer and judge roles."""
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    """Retry policy for model calls."""
+    personas: dict[str, PersonaSpec] = Field(min_length=1)
+    """Personas by key."""
+    agents: list[AgentSpec] = Field(default_factory=list)
+    """Agents; when empty, one agent per persona with default settings."""
+    task: TaskSpec = Field(default_factory=TaskSpec)
+    """The task environment."""
+    probes: ProbeSchedule = Field(default_factory=ProbeSchedule)
+    """Probe schedule."""
+    judge: JudgeSpec = Field(default_factory=JudgeSpec)
+    """LLM judge settings (model: models.judge)."""
+
+    @model_validator(mode="after")
+    def _agents(self) -> ExperimentSpec:
+        if not self.agents:
+            agents = [AgentSpec(id=key, persona=key) for key in self.personas]
+            object.__setattr__(self, "agents", agents)
+        ids = [a.id for a in self.agents]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"agents: duplicate agent ids: {', '.join(dupes)}")
+        for i, agent in enumerate(self.agents):
+            if agent.persona not in self.personas:
+                known = ", ".join(sorted(self.personas))
+                raise ValueError(
+                    f"agents[{i}].persona: unknown persona {agent.persona!r} (known: {known})"
+                )
+        return self
+
+    def agent_model(self, agent: AgentSpec) -> str:
+        """The model an agent runs on."""
+        return agent.model or self.model
+
+    def summarizer_model(self, agent: AgentSpec) -> str:
+        """The model that writes an agent's summaries."""
+        return agent.memory.summary.model or self.models.summarizer or self.agent_model(agent)

@@ -1,0 +1,112 @@
+"""Loading experiment files: YAML, validation, CLI overrides, field-path error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from scaffold.config._experiment import ExperimentSpec
+from scaffold.errors import ConfigError
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """One line per problem: `field.path: message`."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        if ":" in msg.split(" ")[0] and loc == ():  # model-level error that names its own path
+            lines.append(msg)
+            continue
+        lines.append(f"{_path(loc)}: {msg}" if loc else msg)
+    return lines
+
+
+def parse_experiment(data: Any, source: str = "<config>") -> ExperimentSpec:
+    """Validate already-loaded data.
+
+    Raises:
+        ConfigError: with one field-path line per problem.
+    """
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "an empty document"
+        raise ConfigError(source, [f"(top level): expected a mapping of fields, got {kind}"])
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, format_validation_error(exc)) from None
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment YAML file.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or invalid.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), [f"cannot read file: {exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(p), [f"invalid YAML: {where}{problem}"]) from None
+    return parse_experiment(data, str(p))
+
+
+def apply_overrides(
+    spec: ExperimentSpec,
+    *,
+    steps: int | None = None,
+    model: str | None = None,
+    seed: int | None = None,
+    out: str | None = None,
+    no_probes: bool = False,
+    memory: str | None = None,
+) -> ExperimentSpec:
+    """Return a copy with CLI overrides applied and re-validated.
+
+    Raises:
+        ConfigError: an override makes the spec invalid.
+    """
+    data = spec.model_dump(mode="python")
+    if steps is not None:
+        data["steps"] = steps
+    if seed is not None:
+        data["seed"] = seed
+    if out is not None:
+        data["out"] = out
+    if model is not None:
+        data["model"] = model
+        for agent in data["agents"]:
+            agent["model"] = None
+    if no_probes:
+        data["probes"]["enabled"] = False
+    if memory is not None:
+        for agent in data["agents"]:
+            agent["memory"]["condition"] = memory
+            agent["memory"]["backends"] = []
+    return parse_experiment(data, "command-line overrides")
