@@ -106,7 +106,35 @@ class Run:
             truncate_cassette(self.recorder.cassette_path, keep)
         bus = EventBus(self.run_id, start_seq=keep or 0)
         bus.subscribe(self.recorder.write, primary=True)
+        manifest.status = "running"
+        manifest.resumes += 1 if resuming else 0
+        self.recorder.write_manifest(manifest)
+        first_step = min(int(s.get("step", 0)) for s in saved.values())
+        bus.emit(RunStart, step=first_step, spec=manifest.spec, seed=self.spec.seed,
+                 resumed=resuming)
         cassette = CassetteWriter(self.recorder.cassette_path)
+        agents: list[AgentRuntime] = []
+        try:
+            agents, trackers, unfinished = self._build(bus, cassette, saved)
+            for rt in unfinished:  # finish the step a failure interrupted, from its last node
+                await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
+                                    durability="exit")
+            await self._loop(graph, agents, trackers, manifest, on_step)
+        except BaseException as exc:
+            return self._finish_failed(bus, manifest, exc, agents, first_step)
+        finally:
+            cassette.close()
+            for rt in agents:
+                rt.stack.close()
+        bus.emit(RunEnd, step=max(rt.step for rt in agents), status="done")
+        manifest.status = "done"
+        self.recorder.write_manifest(manifest)
+        self.recorder.close()
+        return RunResult(self.run_dir, "done")
+
+    def _build(self, bus: EventBus, cassette: CassetteWriter, saved: dict[str, dict[str, Any]]
+               ) -> tuple[list[AgentRuntime], TrackerSet, list[AgentRuntime]]:
+        """Client, trackers and agents, with memory restored from the checkpoints."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay)
         trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
@@ -119,25 +147,7 @@ class Run:
                 rt.step = int(saved[rt.id].get("step", 0))
             if saved[rt.id]["unfinished"]:
                 unfinished.append(rt)
-        manifest.status = "running"
-        manifest.resumes += 1 if resuming else 0
-        self.recorder.write_manifest(manifest)
-        bus.emit(RunStart, step=min(rt.step for rt in agents), spec=manifest.spec,
-                 seed=self.spec.seed, resumed=resuming)
-        try:
-            for rt in unfinished:  # finish the step a failure interrupted, from its last node
-                await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
-                                    durability="exit")
-            await self._loop(graph, agents, trackers, manifest, on_step)
-        except BaseException as exc:
-            return self._finish_failed(bus, manifest, exc, agents)
-        finally:
-            cassette.close()
-        bus.emit(RunEnd, step=max(rt.step for rt in agents), status="done")
-        manifest.status = "done"
-        self.recorder.write_manifest(manifest)
-        self.recorder.close()
-        return RunResult(self.run_dir, "done")
+        return agents, trackers, unfinished
 
     async def _saved_state(self, graph: Any, agent_id: str) -> dict[str, Any]:
         snapshot = await graph.aget_state({"configurable": {"thread_id": agent_id}})
@@ -174,12 +184,13 @@ class Run:
         await trackers.call("on_run_end", agents)
 
     def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,
-                       agents: list[AgentRuntime]) -> RunResult:
+                       agents: list[AgentRuntime], first_step: int) -> RunResult:
         interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
         status = "interrupted" if interrupted else "failed"
         reason = redact(str(exc) if isinstance(exc, ScaffoldError) else
                         f"{type(exc).__name__}: {exc}")
-        bus.emit(RunEnd, step=max(rt.step for rt in agents), status=status, reason=reason)
+        step = max((rt.step for rt in agents), default=first_step)
+        bus.emit(RunEnd, step=step, status=status, reason=reason)
         manifest.status = status
         manifest.error = reason
         self.recorder.write_manifest(manifest)
