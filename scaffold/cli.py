@@ -126,6 +126,38 @@ def _print_summary(rows: list, run_dir: Path) -> None:
 
 
 @app.command()
+def fork(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory to fork.")],
+    at_step: Annotated[int, typer.Option("--at-step", help="Continue from this step.")],
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="key=value: memory=NAME, model=NAME, steps=N, or a dotted spec path.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs"),
+) -> None:
+    """Continue a run from step N's checkpoint under changed settings (same history up to N)."""
+    from scaffold.fork import prepare_fork
+    from scaffold.runner import Run
+
+    try:
+        spec, target = asyncio.run(prepare_fork(run_dir, at_step, set_ or [], out_dir))
+    except ConfigError as exc:
+        _fail(exc, 2)
+        return
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    err.print(f"fork of {run_dir} at step {at_step} -> {target}", highlight=False)
+    try:
+        asyncio.run(Run(spec, target).execute())
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+    from scaffold.recorder import read_events
+    from scaffold.run_summary import summarize_run
+
+    _print_summary(summarize_run(read_events(target / "events.jsonl")), target)
+
+
+@app.command()
 def plugins(kind: Annotated[Optional[str], typer.Argument(help="Only this kind.")] = None) -> None:
     """List installed plugins (built-in and third-party) without importing them."""
     from scaffold.registry import list_plugins

@@ -1,0 +1,129 @@
+"""Forks: continue a run from step N's checkpoint under changed settings (same history to N)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold import registry
+from scaffold.checkpoints import InlineSqliteSaver
+from scaffold.config import ExperimentSpec, parse_experiment
+from scaffold.errors import ConfigError, RunDirError
+from scaffold.models.cassette import load_cassette
+from scaffold.recorder import RunManifest, RunRecorder, read_events
+
+
+def apply_sets(data: dict[str, Any], sets: list[str]) -> dict[str, Any]:
+    """Apply `key=value` settings: `memory=NAME` and `model=NAME` for every agent, or any dotted
+    path into the spec (`steps=40`, `probes.every=3`, `agents.0.memory.budget_tokens=300`).
+
+    Raises:
+        ConfigError: a setting is not `key=value` or names no field.
+    """
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", [f"{item!r}: expected key=value"])
+        value = yaml.safe_load(raw)
+        if key == "memory":
+            for agent in data["agents"]:
+                agent["memory"]["condition"], agent["memory"]["backends"] = value, []
+        elif key == "model":
+            data["model"] = value
+            for agent in data["agents"]:
+                agent["model"] = None
+        else:
+            _set_path(data, key, value)
+    return data
+
+
+def _set_path(data: Any, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def fork_dir(source: Path, out: Path, spec: ExperimentSpec, step: int, sets: list[str]) -> Path:
+    """<out>/<experiment>/<source run id>-fork<N>-<settings>"""
+    label = re.sub(r"[^A-Za-z0-9_.+-]+", "-", "-".join(sets)).strip("-")[:40] or "same"
+    return out / spec.name / f"{source.name}-fork{step}-{label}"
+
+
+def _source(source: Path) -> tuple[RunManifest, dict[str, Any]]:
+    manifest = RunRecorder(source).read_manifest()
+    if manifest is None:
+        raise RunDirError(f"{source}: no manifest.json; not a scaffold run directory")
+    return manifest, json.loads(json.dumps(manifest.spec))
+
+
+async def _state_at(source: Path, agent_id: str, step: int) -> dict[str, Any] | None:
+    """The checkpointed state of `agent_id` at the end of `step` (None for step 0)."""
+    if step == 0:
+        return None
+    with InlineSqliteSaver.open(source / "checkpoints.sqlite") as saver:
+        graph = registry.get("agent", "persona")(saver)
+        async for snap in graph.aget_state_history({"configurable": {"thread_id": agent_id}}):
+            if not snap.next and snap.values.get("step") == step:
+                return dict(snap.values)
+    raise RunDirError(f"{source}: no completed checkpoint of agent {agent_id!r} at step {step}")
+
+
+async def prepare_fork(source: Path, step: int, sets: list[str], out: Path) -> tuple[
+        ExperimentSpec, Path]:
+    """Create the fork's run directory: history through step N, checkpoint, manifest.
+
+    Raises:
+        RunDirError: the source is not a run, or has no checkpoint at that step.
+        ConfigError: the settings make the spec invalid.
+    """
+    manifest, data = _source(source)
+    if not 0 <= step <= manifest.steps_done:
+        raise RunDirError(f"--at-step {step}: {source} has completed steps 0..{manifest.steps_done}")
+    data["out"] = str(out)
+    spec = parse_experiment(apply_sets(data, sets), "--set")
+    target = fork_dir(source, out, spec, step, sets)
+    if target.exists():
+        return spec, target  # an earlier fork attempt: resume it
+    states = {a.id: await _state_at(source, a.id, step) for a in spec.agents}
+    seq = max((s.get("seq", 0) for s in states.values() if s), default=0)
+    _copy_history(source, target, seq)
+    await _write_checkpoints(target, states)
+    recorder = RunRecorder(target)
+    recorder.write_manifest(RunManifest(
+        run_id=target.name, experiment=spec.name, seed=spec.seed,
+        spec=spec.model_dump(mode="json"), versions=manifest.versions, steps_done=step,
+        forked_from={"run_dir": str(source), "step": step, "set": sets}))
+    return spec, target
+
+
+def _copy_history(source: Path, target: Path, seq: int) -> None:
+    target.mkdir(parents=True)
+    with (target / "events.jsonl").open("w", encoding="utf-8") as fh:
+        for event in read_events(source / "events.jsonl"):
+            if event.seq > seq:
+                break
+            fh.write(event.model_copy(update={"run_id": target.name}).model_dump_json() + "\n")
+    with (target / "cassette.jsonl").open("w", encoding="utf-8") as fh:
+        for entry in load_cassette(source / "cassette.jsonl"):
+            if entry.seq <= seq:
+                fh.write(entry.model_dump_json() + "\n")
+
+
+async def _write_checkpoints(target: Path, states: dict[str, dict[str, Any] | None]) -> None:
+    with InlineSqliteSaver.open(target / "checkpoints.sqlite") as saver:
+        graph = registry.get("agent", "persona")(saver)
+        for agent_id, values in states.items():
+            if values:
+                values = {k: v for k, v in values.items() if k != "pending"}
+                await graph.aupdate_state({"configurable": {"thread_id": agent_id}}, values,
+                                          as_node="track")
