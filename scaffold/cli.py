@@ -158,6 +158,34 @@ def fork(
 
 
 @app.command()
+def rescore(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory to re-score.")],
+    scorer: Annotated[Optional[list[str]], typer.Option(
+        help="Scorer to apply (repeatable): rules, break, embedding, judge, ...")] = None,
+    judge_model: Annotated[Optional[str], typer.Option(help="Judge model for 'judge'.")] = None,
+    reprobe: Annotated[bool, typer.Option(
+        "--reprobe", help="Ask probes again on the recorded contexts.")] = False,
+    config: Annotated[Optional[Path], typer.Option(
+        help="Take probes and settings from this experiment file (with --reprobe).")] = None,
+) -> None:
+    """Score recorded probe answers again (old scores kept), or re-probe recorded contexts."""
+    from scaffold.config import load_experiment
+    from scaffold.rescore import Rescorer
+
+    try:
+        spec = load_experiment(config) if config else None
+        rescorer = Rescorer(run_dir, scorer or ["rules"], judge_model, spec)
+        added = asyncio.run(rescorer.run(reprobe=reprobe))
+    except ConfigError as exc:
+        _fail(exc, 2)
+        return
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    out.print(f"{added} events appended to {run_dir / 'events.jsonl'} ({rescorer.pass_id})")
+
+
+@app.command()
 def plugins(kind: Annotated[Optional[str], typer.Argument(help="Only this kind.")] = None) -> None:
     """List installed plugins (built-in and third-party) without importing them."""
     from scaffold.registry import list_plugins

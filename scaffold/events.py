@@ -127,6 +127,8 @@ class ScoreEvent(Event):
     value: float | None
     """In [0, 1]; None when the scorer could not produce a score (see explanation)."""
     explanation: str = ""
+    rescore: str | None = None
+    """Set on scores added by `scaffold rescore`: the id of that re-scoring pass."""
 
 
 class TrackerErrorEvent(Event):

@@ -97,14 +97,18 @@ class ModelClient:
         retry: retry policy for transient errors.
         cassette: where to append every request and response (None: no recording).
         replay: serve responses from this cassette instead of calling models.
+        live_fallback: with `replay`, call the model for requests the cassette lacks (used by
+            re-scoring: recorded calls are free, new ones are made and recorded).
     """
 
     def __init__(self, emit: Emit, retry: RetrySpec | None = None,
-                 cassette: CassetteWriter | None = None, replay: CassetteReader | None = None):
+                 cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
+                 live_fallback: bool = False):
         self.emit = emit
         self.retry = retry or RetrySpec()
         self.cassette = cassette
         self.replay = replay
+        self.live_fallback = live_fallback
 
     async def complete(self, model: str, messages: list[dict[str, Any]], ctx: CallContext,
                        **params: Any) -> Completion:
@@ -116,7 +120,7 @@ class ModelClient:
         params = {k: v for k, v in params.items() if k in _PARAM_KEYS and v is not None}
         key = request_hash(model, messages, params)
         start = time.perf_counter()
-        if self.replay is not None:
+        if self.replay is not None and (not self.live_fallback or self.replay.find(key)):
             entry = self.replay.take(key, model, ctx.purpose)
             self._record_call(model, key, ctx, entry.response, start, 1, replayed=True)
             return Completion(**entry.response.model_dump(), request_hash=key)
@@ -124,7 +128,8 @@ class ModelClient:
         event = self._record_call(model, key, ctx, response, start, attempts, replayed=False)
         if self.cassette is not None:
             self.cassette.append(CassetteEntry(
-                hash=key, seq=getattr(event, "seq", 0), model=model, purpose=ctx.purpose, agent_id=ctx.agent_id, step=ctx.step,
+                hash=key, seq=getattr(event, "seq", 0), model=model, purpose=ctx.purpose,
+                agent_id=ctx.agent_id, step=ctx.step,
                 messages=messages, params=params, response=response,
             ))
         return Completion(**response.model_dump(), request_hash=key)

@@ -1,0 +1,136 @@
+"""Re-scoring: score recorded probe answers (and memory text) again, or re-probe recorded
+contexts with new probes, appending new events and paying only for calls not yet recorded."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from scaffold.assembly import build_scorers
+from scaffold.bus import EventBus
+from scaffold.config import ExperimentSpec, ProbeSpec, parse_experiment
+from scaffold.errors import RunDirError
+from scaffold.events import Event, MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
+from scaffold.recorder import RunRecorder, read_events
+from scaffold.trackers.generic import probe_set
+from scaffold.trackers.probes import MEMORY_TEXT_KINDS, safe_score
+from scaffold.trackers.scoring import Scorer
+
+
+class Rescorer:
+    """Appends re-scoring events to one run directory.
+
+    Args:
+        run_dir: the run to re-score.
+        scorers: scorer names (registry) to apply.
+        judge_model: judge model override.
+        spec: a spec to take probes (and settings) from instead of the run's own.
+    """
+
+    def __init__(self, run_dir: Path, scorers: list[str], judge_model: str | None = None,
+                 spec: ExperimentSpec | None = None):
+        manifest = RunRecorder(run_dir).read_manifest()
+        if manifest is None:
+            raise RunDirError(f"{run_dir}: no manifest.json; not a scaffold run directory")
+        data = (spec.model_dump(mode="json") if spec else dict(manifest.spec))
+        data["probes"] = {**data["probes"], "scorers": scorers}
+        if judge_model:
+            data["models"] = {**data.get("models", {}), "judge": judge_model}
+        self.spec = parse_experiment(data, "rescore settings")
+        self.run_dir = run_dir
+        self.events = read_events(run_dir / "events.jsonl")
+        self.pass_id = f"rescore-{self.events[-1].seq if self.events else 0}"
+
+    async def run(self, reprobe: bool = False) -> int:
+        """Score (or re-probe and score); returns how many events were appended."""
+        recorder = RunRecorder(self.run_dir)
+        recorder.open()
+        bus = EventBus(self.run_dir.name, start_seq=self.events[-1].seq if self.events else 0)
+        bus.subscribe(recorder.write, primary=True)
+        first = bus.seq
+        writer = CassetteWriter(recorder.cassette_path)
+        reader = CassetteReader(recorder.cassette_path, strict=False)
+        client = ModelClient(bus.emit, self.spec.retry, cassette=writer, replay=reader,
+                             live_fallback=True)
+        scorers = build_scorers(self.spec, client)
+        try:
+            if reprobe:
+                await self._reprobe(bus, client, scorers, reader)
+            else:
+                await self._rescore(bus, scorers)
+        finally:
+            writer.close()
+            recorder.close()
+        return bus.seq - first
+
+    def _persona(self, agent_id: str | None) -> Any:
+        agent = next((a for a in self.spec.agents if a.id == agent_id), self.spec.agents[0])
+        return agent, self.spec.personas[agent.persona]
+
+    async def _rescore(self, bus: EventBus, scorers: list[Scorer]) -> None:
+        for event in self.events:
+            if isinstance(event, ProbeEvent):
+                await self._score_answer(bus, scorers, event)
+            elif isinstance(event, MemoryEvent) and event.kind in MEMORY_TEXT_KINDS \
+                    and event.text.strip():
+                await self._score_memory(bus, scorers, event)
+
+    async def _score_answer(self, bus: EventBus, scorers: list[Scorer], event: ProbeEvent) -> None:
+        _, persona = self._persona(event.agent_id)
+        probes = {p.id: p for p in probe_set(persona, True)}
+        probe = probes.get(event.probe_id) or ProbeSpec(id=event.probe_id, question=event.question)
+        for scorer in scorers:
+            result = await safe_score(scorer, event.answer, probe, persona, None)
+            self._emit_score(bus, event, result, target="probe")
+
+    async def _score_memory(self, bus: EventBus, scorers: list[Scorer], event: MemoryEvent) -> None:
+        _, persona = self._persona(event.agent_id)
+        for scorer in scorers:
+            if scorer.name != "rules":
+                result = await safe_score(scorer, event.text, None, persona, None)
+                self._emit_score(bus, event, result, target="memory")
+
+    def _emit_score(self, bus: EventBus, event: Event, result: Any, target: str) -> None:
+        fields: dict[str, Any] = {"round_id": getattr(event, "round_id", None),
+                                  "probe_id": getattr(event, "probe_id", None)}
+        if target == "memory":
+            fields = {"memory_seq": event.seq}
+        bus.emit(ScoreEvent, agent_id=event.agent_id, step=event.step, target=target,
+                 scorer=result.scorer, scorer_version=result.version, value=result.value,
+                 explanation=result.explanation, rescore=self.pass_id, **fields)
+
+    async def _reprobe(self, bus: EventBus, client: ModelClient, scorers: list[Scorer],
+                       reader: CassetteReader) -> None:
+        rounds: OrderedDict[str, ProbeEvent] = OrderedDict()
+        for event in self.events:
+            if isinstance(event, ProbeEvent) and event.trigger != "reprobe":
+                rounds.setdefault(event.round_id, event)
+        for round_id, first in rounds.items():
+            entry = reader.find(first.request_hash)
+            if entry is None:
+                raise RunDirError(f"cassette lacks the context of probe round {round_id}")
+            await self._ask_round(bus, client, scorers, first, entry.messages[:-1])
+
+    async def _ask_round(self, bus: EventBus, client: ModelClient, scorers: list[Scorer],
+                         first: ProbeEvent, context: list[dict[str, Any]]) -> None:
+        agent, persona = self._persona(first.agent_id)
+        schedule = self.spec.probes
+        model = self.spec.agent_model(agent)
+        meta = {"name": persona.name, "anchors": list(persona.anchors)}
+        for probe in probe_set(persona, schedule.generic):
+            for sample in range(schedule.samples):
+                messages = [*context, {"role": "user", "content": probe.question}]
+                ctx = CallContext("probe", first.agent_id, first.step, meta, sample)
+                reply = await client.complete(model, messages, ctx,
+                                              temperature=schedule.temperature,
+                                              max_tokens=schedule.max_tokens,
+                                              seed=self.spec.seed + sample)
+                event = bus.emit(ProbeEvent, agent_id=first.agent_id, step=first.step,
+                                 round_id=f"{first.round_id}-{self.pass_id}", probe_id=probe.id,
+                                 question=probe.question, answer=reply.content, sample=sample,
+                                 trigger="reprobe", request_hash=reply.request_hash)
+                for scorer in scorers:
+                    result = await safe_score(scorer, reply.content, probe, persona, messages)
+                    self._emit_score(bus, event, result, target="probe")
