@@ -28,10 +28,28 @@ from scaffold.config._memory import (
     SummarySpec,
     VectorSpec,
 )
-from scaffold.config._persona import PersonaSpec, ProbeSpec, RuleSpec
+from scaffold.config._persona import (
+    CaseFractionCheck,
+    CheckSpec,
+    DashSeparatedCheck,
+    DigitFractionCheck,
+    JsonCheck,
+    PersonaSpec,
+    ProbeSpec,
+    RuleSpec,
+    SyllableCheck,
+    WordFractionCheck,
+)
 
 __all__ = [
     "CONDITIONS",
+    "CaseFractionCheck",
+    "CheckSpec",
+    "DashSeparatedCheck",
+    "DigitFractionCheck",
+    "JsonCheck",
+    "SyllableCheck",
+    "WordFractionCheck",
     "DEFAULT_MODEL",
     "CoreSpec",
     "JudgeSpec",

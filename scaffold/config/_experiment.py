@@ -150,7 +150,9 @@ class ExperimentSpec(Spec):
     retry: RetrySpec = Field(default_factory=RetrySpec)
     """Retry policy for model calls."""
     personas: dict[str, PersonaSpec] = Field(min_length=1)
-    """Personas by key."""
+    """Personas by key. In a config file an entry may instead name an external set
+    (`{from: <path>, format: ...}`, see scaffold.personas); parse_experiment expands it into
+    personas keyed `<entry>/<persona>`."""
     agents: list[AgentSpec] = Field(default_factory=list)
     """Agents; when empty, one agent per persona with default settings."""
     task: TaskSpec = Field(default_factory=TaskSpec)
@@ -163,7 +165,8 @@ class ExperimentSpec(Spec):
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:
         if not self.agents:
-            agents = [AgentSpec(id=key, persona=key) for key in self.personas]
+            # Keys of expanded persona sets hold "/", which agent ids (slugs) may not.
+            agents = [AgentSpec(id=key.replace("/", "."), persona=key) for key in self.personas]
             object.__setattr__(self, "agents", agents)
         ids = [a.id for a in self.agents]
         dupes = sorted({i for i in ids if ids.count(i) > 1})

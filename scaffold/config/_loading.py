@@ -39,8 +39,29 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse_experiment(data: Any, source: str = "<config>") -> ExperimentSpec:
+def _expand_persona_sources(data: dict[str, Any], source: str,
+                            base_dir: str | Path | None) -> dict[str, Any]:
+    """Replace `personas` entries that name an external set by the personas it holds."""
+    from scaffold.personas import PersonaSourceError, expand_personas  # imports scaffold.config
+
+    personas = data.get("personas")
+    if not isinstance(personas, dict):
+        return data
+    try:
+        expanded = expand_personas(personas, Path(base_dir) if base_dir else Path.cwd())
+    except PersonaSourceError as exc:
+        raise ConfigError(source, exc.problems) from None
+    return {**data, "personas": expanded}
+
+
+def parse_experiment(data: Any, source: str = "<config>",
+                     base_dir: str | Path | None = None) -> ExperimentSpec:
     """Validate already-loaded data.
+
+    Args:
+        data: the parsed experiment document.
+        source: where it came from, for messages.
+        base_dir: the directory relative persona-set paths resolve against (default: CWD).
 
     Raises:
         ConfigError: with one field-path line per problem.
@@ -48,6 +69,7 @@ def parse_experiment(data: Any, source: str = "<config>") -> ExperimentSpec:
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty document"
         raise ConfigError(source, [f"(top level): expected a mapping of fields, got {kind}"])
+    data = _expand_persona_sources(data, source, base_dir)
     try:
         return ExperimentSpec.model_validate(data)
     except ValidationError as exc:
@@ -74,7 +96,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(str(p), [f"invalid YAML: {where}{problem}"]) from None
-    return parse_experiment(data, str(p))
+    return parse_experiment(data, str(p), base_dir=p.resolve().parent)
 
 
 def apply_overrides(

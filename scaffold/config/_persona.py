@@ -3,10 +3,83 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from scaffold.config._base import SLUG, Spec
+
+
+class CaseFractionCheck(Spec):
+    """Share of the answer's letters that are in one case (e.g. 'answer in capitals')."""
+
+    kind: Literal["case_fraction"]
+    """Check name."""
+    case: Literal["upper", "lower"] = "upper"
+    """Which case the letters should be in."""
+    min: float = Field(default=0.9, ge=0, le=1)
+    """Pass when at least this share of letters is in that case (no letters fails)."""
+
+
+class DigitFractionCheck(Spec):
+    """Share of the answer's non-whitespace characters that are digits ('only numbers')."""
+
+    kind: Literal["digit_fraction"]
+    """Check name."""
+    min: float = Field(default=0.8, ge=0, le=1)
+    """Pass when at least this share of non-whitespace characters are digits."""
+
+
+class WordFractionCheck(Spec):
+    """Share of the answer's words that are target words ('only say meow and purr')."""
+
+    kind: Literal["word_fraction"]
+    """Check name."""
+    words: list[str] = Field(min_length=1)
+    """Target words, compared case-insensitively with punctuation stripped."""
+    min: float = Field(default=0.8, ge=0, le=1)
+    """Pass when at least this share of the answer's words are target words."""
+
+
+class SyllableCheck(Spec):
+    """Share of words whose estimated syllable count is small ('one-syllable words only').
+
+    Syllables are estimated with a vowel-group heuristic, not a dictionary, so a few words
+    are miscounted; keep `min` below 1.
+    """
+
+    kind: Literal["syllables"]
+    """Check name."""
+    max: int = Field(default=1, ge=1)
+    """Most syllables a word may have."""
+    min: float = Field(default=0.8, ge=0, le=1)
+    """Pass when at least this share of words have at most `max` estimated syllables."""
+
+
+class JsonCheck(Spec):
+    """The answer holds a JSON object (optionally inside text or a code fence)."""
+
+    kind: Literal["json"]
+    """Check name."""
+    keys: list[str] = Field(default_factory=list)
+    """Keys the object must have."""
+
+
+class DashSeparatedCheck(Spec):
+    """Characters separated by dashes ('l-i-k-e t-h-i-s')."""
+
+    kind: Literal["dash_separated"]
+    """Check name."""
+    min: float = Field(default=0.8, ge=0, le=1)
+    """Pass when at least this share of the dash-separated chunks are one character long."""
+
+
+CheckSpec = Annotated[
+    CaseFractionCheck | DigitFractionCheck | WordFractionCheck | SyllableCheck | JsonCheck
+    | DashSeparatedCheck,
+    Field(discriminator="kind"),
+]
+"""A named, measurable check beyond keywords and regexes; chosen by its `kind`."""
 
 
 class RuleSpec(Spec):
@@ -22,6 +95,9 @@ class RuleSpec(Spec):
     """Keywords none of which may appear."""
     forbid_regex: list[str] = Field(default_factory=list)
     """Regular expressions none of which may match (case-insensitive)."""
+    checks: list[CheckSpec] = Field(default_factory=list)
+    """Measurable checks (case_fraction, digit_fraction, word_fraction, syllables, json,
+    dash_separated); each counts as one check."""
 
     @field_validator("require_regex", "forbid_regex")
     @classmethod
@@ -37,7 +113,7 @@ class RuleSpec(Spec):
         """True when no check is configured."""
         return not (
             self.require_any or self.require_all or self.require_regex
-            or self.forbid or self.forbid_regex
+            or self.forbid or self.forbid_regex or self.checks
         )
 
 
@@ -50,6 +126,8 @@ class ProbeSpec(Spec):
     """The question appended to the agent's next input."""
     expect: RuleSpec = Field(default_factory=RuleSpec)
     """What an in-character answer looks like."""
+    note: str | None = None
+    """Provenance or caveats, e.g. why an imported probe has no rules."""
 
 
 class PersonaSpec(Spec):
@@ -63,6 +141,18 @@ class PersonaSpec(Spec):
     """First-person statements that express the persona (used by scorers and scripted models)."""
     probes: list[ProbeSpec] = Field(default_factory=list)
     """The persona's own identity probes."""
+    judge_rubric: str | None = None
+    """A persona-specific judge rubric (may use {question} and {answer}); overrides judge.rubric."""
+    judge_scale: tuple[int, int] | None = None
+    """Lowest and highest score of `judge_rubric` when it is not on the judge's scale
+    (PersonaGym rubrics: (1, 5)); None uses the judge's."""
+
+    @field_validator("judge_scale")
+    @classmethod
+    def _ordered_scale(cls, scale: tuple[int, int] | None) -> tuple[int, int] | None:
+        if scale is not None and scale[0] >= scale[1]:
+            raise ValueError("lowest score must be below the highest")
+        return scale
 
     @field_validator("probes")
     @classmethod

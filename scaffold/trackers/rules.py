@@ -1,11 +1,25 @@
-"""Rule scorer: required and forbidden keywords and regexes per probe."""
+"""Rule scorer: required and forbidden keywords, regexes and measurable checks per probe."""
 
 from __future__ import annotations
 
+import json
 import re
+import string
+from collections.abc import Callable
 from typing import Any
 
-from scaffold.config import PersonaSpec, ProbeSpec, RuleSpec
+from scaffold.config import (
+    CaseFractionCheck,
+    CheckSpec,
+    DashSeparatedCheck,
+    DigitFractionCheck,
+    JsonCheck,
+    PersonaSpec,
+    ProbeSpec,
+    RuleSpec,
+    SyllableCheck,
+    WordFractionCheck,
+)
 from scaffold.registry import scorer
 from scaffold.trackers.scoring import IdentityScore, ScorerContext
 
@@ -13,6 +27,89 @@ from scaffold.trackers.scoring import IdentityScore, ScorerContext
 def has_keyword(text: str, keyword: str) -> bool:
     """Case-insensitive whole-word (or whole-phrase) match."""
     return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _share(hits: int, total: int) -> float:
+    return hits / total if total else 0.0
+
+
+def _verdict(name: str, share: float, minimum: float) -> str | None:
+    return None if share >= minimum else f"{name} {share:.2f} < {minimum:g}"
+
+
+def _case_fraction(answer: str, check: CaseFractionCheck) -> str | None:
+    letters = [c for c in answer if c.isalpha()]
+    hits = sum(c.isupper() if check.case == "upper" else c.islower() for c in letters)
+    return _verdict(f"{check.case}-case share", _share(hits, len(letters)), check.min)
+
+
+def _digit_fraction(answer: str, check: DigitFractionCheck) -> str | None:
+    chars = [c for c in answer if not c.isspace()]
+    return _verdict("digit share", _share(sum(c.isdigit() for c in chars), len(chars)), check.min)
+
+
+def _plain_words(answer: str) -> list[str]:
+    return answer.translate(str.maketrans("", "", string.punctuation)).lower().split()
+
+
+def _word_fraction(answer: str, check: WordFractionCheck) -> str | None:
+    targets = {w.lower() for w in check.words}
+    words = _plain_words(answer)
+    return _verdict("target-word share", _share(sum(w in targets for w in words), len(words)),
+                    check.min)
+
+
+def estimate_syllables(word: str) -> int:
+    """Syllables of an English word by the vowel-group heuristic (silent final e, -es, -ed).
+
+    An estimate: right for most everyday words, wrong for some ('wanted' counts as 1).
+    """
+    w = re.sub(r"[^a-z]", "", word.lower())
+    if len(w) <= 3:
+        return 1 if w else 0
+    w = re.sub(r"(?:[^laeiouy]es|[^laeiouy]ed|[^laeiouy]e)$", "", w)
+    w = re.sub(r"^y", "", w)
+    return max(1, len(re.findall(r"[aeiouy]+", w)))
+
+
+def _syllables(answer: str, check: SyllableCheck) -> str | None:
+    words = re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", answer)
+    hits = sum(estimate_syllables(w) <= check.max for w in words)
+    return _verdict(f"share of words with <= {check.max} syllables", _share(hits, len(words)),
+                    check.min)
+
+
+def _json(answer: str, check: JsonCheck) -> str | None:
+    start, end = answer.find("{"), answer.rfind("}")
+    try:
+        value = json.loads(answer[start:end + 1]) if 0 <= start < end else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        return "no JSON object"
+    missing = [k for k in check.keys if k not in value]
+    return f"JSON object lacks keys {missing}" if missing else None
+
+
+def _dash_separated(answer: str, check: DashSeparatedCheck) -> str | None:
+    chunks = answer.strip().split("-")
+    hits = sum(len(chunk) == 1 for chunk in chunks)
+    return _verdict("one-character dash chunk share", _share(hits, len(chunks)), check.min)
+
+
+_CHECKS: dict[str, Callable[[str, Any], str | None]] = {
+    "case_fraction": _case_fraction,
+    "digit_fraction": _digit_fraction,
+    "word_fraction": _word_fraction,
+    "syllables": _syllables,
+    "json": _json,
+    "dash_separated": _dash_separated,
+}
+
+
+def run_check(answer: str, check: CheckSpec) -> str | None:
+    """Apply one measurable check; returns the failure message, or None when it passes."""
+    return _CHECKS[check.kind](answer, check)
 
 
 def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
@@ -39,6 +136,11 @@ def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
         total += 1
         if re.search(pattern, answer, re.IGNORECASE):
             failures.append(f"forbidden /{pattern}/ matched")
+    for check in rules.checks:
+        total += 1
+        failure = run_check(answer, check)
+        if failure:
+            failures.append(failure)
     return total - len(failures), total, failures
 
 
