@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -196,6 +196,62 @@ def plugins(kind: Annotated[Optional[str], typer.Argument(help="Only this kind."
     for p in list_plugins(kind):
         table.add_row(p.kind, p.name, p.source, p.target)
     out.print(table)
+
+
+def _run_dir_arg(directory: Path) -> None:
+    if not directory.is_dir():
+        _fail(ScaffoldError(f"no such directory: {directory}"), 2)
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(
+        help="A run directory, an experiment directory, or an output directory of runs.")],
+    fmt: Annotated[Literal["html", "md", "json"], typer.Option(
+        "--format", help="html: DIR/report.html; md: DIR/report.md and PNGs; "
+                         "json: metrics to stdout, nothing written.")] = "html",
+    window: Annotated[int, typer.Option(min=1, help="Rounds in the smoothing window.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+) -> None:
+    """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
+    from scaffold.metrics import MetricsSettings
+    from scaffold.report import metrics_json, write_report
+
+    _run_dir_arg(directory)
+    settings = MetricsSettings(window=window, seed=seed)
+    try:
+        if fmt == "json":
+            typer.echo(metrics_json(directory, settings))
+            return
+        files = write_report(directory, fmt, settings)
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    out.print(f"wrote {files[0]}" + (f" and {len(files) - 1} figure(s)" if len(files) > 1
+                                     else ""), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(
+    directory: Annotated[Path, typer.Argument(
+        help="A run directory, an experiment directory, or an output directory of runs.")],
+    parquet: Annotated[bool, typer.Option(
+        "--parquet", help="Write events.parquet and scores.parquet into each run directory "
+                          "(needs pyarrow).")] = False,
+) -> None:
+    """Export event logs as flat tables for analysis."""
+    from scaffold.report import export_parquet
+
+    _run_dir_arg(directory)
+    if not parquet:
+        _fail(ScaffoldError("choose what to export: --parquet"), 2)
+    try:
+        files = export_parquet(directory)
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    for path in files:
+        out.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -1,0 +1,58 @@
+"""Identity metrics from event logs: curves, half-life, breaks, event deltas, agreement."""
+
+from scaffold.metrics._agreement import cohen_kappa, scorer_agreement
+from scaffold.metrics._answers import (
+    AnswerScore,
+    ProbeRound,
+    answer_scores,
+    probe_rounds,
+    score_samples,
+)
+from scaffold.metrics._conditions import (
+    bootstrap_interval,
+    condition_metrics,
+    mean_curve,
+    survival_table,
+)
+from scaffold.metrics._curves import find_breaks, half_life, identity_curves, smooth
+from scaffold.metrics._memory import bracket_rounds, event_deltas
+from scaffold.metrics._models import (
+    AgentMetrics,
+    Agreement,
+    BreakEpisode,
+    Breaks,
+    ConditionMetrics,
+    ConditionScorer,
+    ContextPoint,
+    CurvePoint,
+    EventDelta,
+    HalfLife,
+    KindDelta,
+    MeanPoint,
+    MemoryRecord,
+    MetricsSettings,
+    ReportMetrics,
+    RunMetrics,
+    ScorerMetrics,
+    SurvivalRow,
+)
+from scaffold.metrics._runs import (
+    RunLog,
+    agent_setup,
+    compute_metrics,
+    find_run_dirs,
+    load_runs,
+    report_metrics,
+    run_metrics,
+)
+
+__all__ = [
+    "AgentMetrics", "Agreement", "AnswerScore", "BreakEpisode", "Breaks", "ConditionMetrics",
+    "ConditionScorer", "ContextPoint", "CurvePoint", "EventDelta", "HalfLife", "KindDelta",
+    "MeanPoint", "MemoryRecord", "MetricsSettings", "ProbeRound", "ReportMetrics", "RunLog",
+    "RunMetrics", "ScorerMetrics", "SurvivalRow", "agent_setup", "answer_scores",
+    "bootstrap_interval", "bracket_rounds", "cohen_kappa", "compute_metrics",
+    "condition_metrics", "event_deltas", "find_breaks", "find_run_dirs", "half_life",
+    "identity_curves", "load_runs", "mean_curve", "probe_rounds", "report_metrics",
+    "run_metrics", "score_samples", "scorer_agreement", "smooth", "survival_table",
+]

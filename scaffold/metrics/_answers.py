@@ -1,0 +1,86 @@
+"""Probe rounds and per-answer scores, rebuilt from the event log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from scaffold.events import Event, ProbeEvent, ScoreEvent
+
+
+@dataclass(frozen=True)
+class ProbeRound:
+    """A probe round as the log shows it: where it started and why."""
+
+    agent_id: str
+    round_id: str
+    step: int
+    trigger: str
+    seq: int
+    """Seq of the round's first probe event: rounds are ordered by it."""
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """One scorer's value for one sampled answer to one probe."""
+
+    agent_id: str
+    round_id: str
+    probe_id: str
+    sample: int
+    scorer: str
+    value: float | None
+    seq: int
+    explanation: str = ""
+
+
+def probe_rounds(events: list[Event]) -> dict[tuple[str, str], ProbeRound]:
+    """Rounds keyed by (agent id, round id), in log order."""
+    rounds: dict[tuple[str, str], ProbeRound] = {}
+    for e in events:
+        if isinstance(e, ProbeEvent) and e.agent_id:
+            key = (e.agent_id, e.round_id)
+            if key not in rounds:
+                rounds[key] = ProbeRound(e.agent_id, e.round_id, e.step, e.trigger, e.seq)
+    return rounds
+
+
+def score_samples(events: list[Event]) -> dict[int, int]:
+    """The sample each probe score event belongs to, by the score event's seq.
+
+    Score events carry no sample number: the k-th score of a (round, probe) by one scorer
+    version belongs to sample k, counted modulo the samples asked, so a later re-score of the
+    same answers maps onto the same samples instead of inventing new ones.
+    """
+    asked: dict[tuple[str, str, str], int] = defaultdict(int)
+    for e in events:
+        if isinstance(e, ProbeEvent) and e.agent_id:
+            asked[(e.agent_id, e.round_id, e.probe_id)] += 1
+    seen: dict[tuple[str, ...], int] = defaultdict(int)
+    out: dict[int, int] = {}
+    for e in events:
+        if isinstance(e, ScoreEvent) and e.target == "probe" and e.agent_id \
+                and e.round_id and e.probe_id:
+            key = (e.agent_id, e.round_id, e.probe_id, e.scorer, e.scorer_version)
+            out[e.seq] = seen[key] % max(1, asked.get(key[:3], 1))
+            seen[key] += 1
+    return out
+
+
+def answer_scores(events: list[Event]) -> list[AnswerScore]:
+    """Scores of probe answers, one per (agent, round, probe, sample, scorer): the latest."""
+    samples = score_samples(events)
+    latest: dict[tuple[str, str, str, int, str], AnswerScore] = {}
+    for e in events:
+        if isinstance(e, ScoreEvent) and e.seq in samples:
+            # in `samples` only if agent, round and probe are all set
+            agent, round_id, probe = str(e.agent_id), str(e.round_id), str(e.probe_id)
+            sample = samples[e.seq]
+            latest[(agent, round_id, probe, sample, e.scorer)] = AnswerScore(
+                agent, round_id, probe, sample, e.scorer, e.value, e.seq, e.explanation)
+    return sorted(latest.values(), key=lambda s: s.seq)
+
+
+def scorer_names(scores: list[AnswerScore]) -> list[str]:
+    """Scorers present, in order of first appearance."""
+    return list(dict.fromkeys(s.scorer for s in scores))

@@ -1,0 +1,156 @@
+"""Finding run directories, reading their event logs, and computing metrics per run and overall."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold.errors import RunDirError
+from scaffold.events import Event, MemoryEvent, RunEnd, RunStart
+from scaffold.metrics._agreement import scorer_agreement
+from scaffold.metrics._answers import answer_scores, probe_rounds
+from scaffold.metrics._conditions import condition_metrics
+from scaffold.metrics._curves import find_breaks, half_life, identity_curves
+from scaffold.metrics._memory import (
+    bracket_rounds,
+    context_series,
+    delta_by_kind,
+    event_deltas,
+    memory_records,
+)
+from scaffold.metrics._models import (
+    AgentMetrics,
+    MetricsSettings,
+    ReportMetrics,
+    RunMetrics,
+    ScorerMetrics,
+)
+from scaffold.recorder import read_events
+
+EVENTS_FILE = "events.jsonl"
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """A run directory's event log, read once and shared by metrics and the report."""
+
+    path: Path
+    events: list[Event]
+
+    @property
+    def run_id(self) -> str:
+        """The run id from the log, else the directory name."""
+        return self.events[0].run_id if self.events else self.path.name
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The resolved spec of the first run_start event ({} if there is none)."""
+        return next((e.spec for e in self.events if isinstance(e, RunStart)), {})
+
+    @property
+    def experiment(self) -> str:
+        """Experiment name from the spec, else from manifest.json if present, else ''."""
+        name = self.spec.get("name")
+        if name:
+            return str(name)
+        manifest = self.path / "manifest.json"
+        try:
+            return str(json.loads(manifest.read_text(encoding="utf-8")).get("experiment", ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+
+def find_run_dirs(path: Path) -> list[Path]:
+    """Run directories at or under `path` (any directory holding an events.jsonl).
+
+    Raises:
+        RunDirError: `path` does not exist or holds no event log.
+    """
+    if not path.is_dir():
+        raise RunDirError(f"no such directory: {path}")
+    if (path / EVENTS_FILE).is_file():
+        return [path]
+    found = sorted(p.parent for p in path.rglob(EVENTS_FILE) if p.is_file())
+    if not found:
+        raise RunDirError(f"no runs under {path}: no {EVENTS_FILE} found")
+    return found
+
+
+def load_runs(path: Path) -> list[RunLog]:
+    """Read every run's event log under `path`; runs with an empty log are skipped.
+
+    Raises:
+        RunDirError: no directory, no event log, every log empty, or a corrupt log.
+    """
+    logs = [RunLog(d, read_events(d / EVENTS_FILE)) for d in find_run_dirs(path)]
+    logs = [log for log in logs if log.events]
+    if not logs:
+        raise RunDirError(f"no events under {path}: every {EVENTS_FILE} is empty")
+    return logs
+
+
+def agent_setup(spec: dict[str, Any], agent_id: str) -> tuple[str, str]:
+    """(memory condition, model) of an agent from the run spec; 'unknown' where absent."""
+    agent: dict[str, Any] = next(
+        (a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
+    memory = agent.get("memory") or {}
+    backends = memory.get("backends") or []
+    condition = "+".join(backends) if backends else memory.get("condition") or "unknown"
+    return str(condition), str(agent.get("model") or spec.get("model") or "unknown")
+
+
+def run_status(events: list[Event]) -> str:
+    """How the run's latest segment ended; `running` when it has not (yet) ended."""
+    last = next((e for e in reversed(events) if isinstance(e, (RunStart, RunEnd))), None)
+    return last.status if isinstance(last, RunEnd) else "running"
+
+
+def _agent_ids(events: list[Event]) -> list[str]:
+    return list(dict.fromkeys(e.agent_id for e in events if e.agent_id))
+
+
+def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
+    """Metrics of one run: per agent, per scorer, plus scorer agreement."""
+    events = log.events
+    rounds, scores = probe_rounds(events), answer_scores(events)
+    curves = identity_curves(rounds, scores, settings.window)
+    brackets = bracket_rounds(events)
+    agents = []
+    for agent_id in _agent_ids(events):
+        condition, model = agent_setup(log.spec, agent_id)
+        memory = [e for e in events if isinstance(e, MemoryEvent) and e.agent_id == agent_id]
+        by_scorer = {}
+        for scorer, curve in curves.get(agent_id, {}).items():
+            deltas = event_deltas(memory, brackets, curve)
+            by_scorer[scorer] = ScorerMetrics(
+                scorer=scorer, window=settings.window, curve=curve, half_life=half_life(curve),
+                event_deltas=deltas, delta_by_kind=delta_by_kind(deltas))
+        agents.append(AgentMetrics(
+            run_id=log.run_id, agent_id=agent_id, condition=condition, model=model,
+            steps=max((e.step for e in events if e.agent_id == agent_id), default=0),
+            scorers=by_scorer, breaks=find_breaks(curves.get(agent_id, {})),
+            memory=memory_records(events, agent_id), context=context_series(events, agent_id)))
+    return RunMetrics(run_id=log.run_id, experiment=log.experiment, path=str(log.path),
+                      status=run_status(events), agents=agents,
+                      agreement=scorer_agreement(scores))
+
+
+def report_metrics(logs: list[RunLog], source: Path | str,
+                   settings: MetricsSettings | None = None) -> ReportMetrics:
+    """Metrics of every run and every condition across runs."""
+    settings = settings or MetricsSettings()
+    runs = [run_metrics(log, settings) for log in logs]
+    agents = [a for r in runs for a in r.agents]
+    return ReportMetrics(source=str(source), settings=settings, runs=runs,
+                         conditions=condition_metrics(agents, settings))
+
+
+def compute_metrics(path: Path, settings: MetricsSettings | None = None) -> ReportMetrics:
+    """Read the runs at or under `path` and compute all metrics.
+
+    Raises:
+        RunDirError: see `load_runs`.
+    """
+    return report_metrics(load_runs(path), path, settings)

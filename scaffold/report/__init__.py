@@ -1,0 +1,50 @@
+"""Run reports from event logs: self-contained HTML, Markdown with PNGs, JSON, Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from scaffold.metrics import MetricsSettings, ReportMetrics, load_runs, report_metrics
+from scaffold.report._document import write_document
+from scaffold.report._export import MissingDependency, export_parquet
+from scaffold.report._writers import HtmlWriter, MarkdownWriter
+
+__all__ = ["MissingDependency", "ReportFormat", "export_parquet", "metrics_json",
+           "write_report"]
+
+ReportFormat = Literal["html", "md"]
+
+
+def write_report(path: Path, fmt: ReportFormat = "html",
+                 settings: MetricsSettings | None = None) -> list[Path]:
+    """Write report.html (or report.md and its PNG figures) into `path`.
+
+    Args:
+        path: a run directory, an experiment directory, or an output directory of runs.
+        fmt: `html` for one self-contained page, `md` for Markdown plus PNG files.
+        settings: smoothing window and bootstrap settings.
+
+    Returns:
+        The files written, the report first.
+
+    Raises:
+        RunDirError: no directory, no runs, no events, or a corrupt event log.
+    """
+    logs = load_runs(path)
+    metrics = report_metrics(logs, path, settings)
+    title = f"Scaffold report: {path.resolve().name}"
+    if fmt == "md":
+        md = MarkdownWriter(title, path)
+        target = path / "report.md"
+        target.write_text(write_document(md, metrics, logs), encoding="utf-8")
+        return [target, *md.files]
+    target = path / "report.html"
+    target.write_text(write_document(HtmlWriter(title), metrics, logs), encoding="utf-8")
+    return [target]
+
+
+def metrics_json(path: Path, settings: MetricsSettings | None = None) -> str:
+    """All metrics of the runs at or under `path` as indented JSON (nothing is written)."""
+    metrics: ReportMetrics = report_metrics(load_runs(path), path, settings)
+    return metrics.model_dump_json(indent=2)

@@ -1,0 +1,196 @@
+"""Report figures: identity curves, condition means, survival, context shares (SVG or PNG)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from scaffold.metrics import AgentMetrics, Breaks, MemoryRecord, ReportMetrics, ScorerMetrics
+from scaffold.report._tables import memory_anchor, round_anchor
+
+KIND_COLORS = {"summarize": "tab:blue", "summary_rewrite": "tab:cyan", "truncate": "tab:orange",
+               "retrieve": "tab:green", "core_edit": "tab:purple", "note": "tab:brown"}
+TRIGGERS = {"periodic": (0.0, "o", "tab:gray"), "before_memory": (-0.15, "v", "tab:olive"),
+            "after_memory": (0.15, "^", "tab:blue"), "end": (0.0, "s", "black"),
+            "manual": (0.0, "D", "tab:pink"), "reprobe": (0.0, "P", "tab:pink")}
+"""Per trigger: x offset (so before/after rounds of one step stay apart), marker, colour."""
+SECTIONS = ("persona", "core", "summary", "retrieved", "notes", "messages")
+UNMARKED_KINDS = frozenset({"insert"})
+"""Memory kinds not drawn as markers: they change no context and come every turn."""
+MAX_MARKER_LABELS = 30
+_RC: dict[str, Any] = {"svg.hashsalt": "scaffold", "svg.fonttype": "none", "font.size": 8}
+
+
+def plot_style() -> Any:
+    """Context manager with the report's matplotlib settings; build and save figures in it."""
+    import matplotlib
+
+    return matplotlib.rc_context(_RC)  # type: ignore[arg-type]  # keys typed as Literal
+
+
+def _new_figure(rows: int = 1, height: float = 2.6) -> Any:
+    # A bare Figure on an Agg canvas: no pyplot, so no global backend or figure registry.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 0.4 + height * rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def identity_figure(run_id: str, agent: AgentMetrics) -> Any | None:
+    """One panel per scorer: round scores (linked to their answers), smoothed curve, memory
+    events as labelled vertical markers, breaks shaded, half-life marked; None if no curves."""
+    if not agent.scorers:
+        return None
+    fig = _new_figure(len(agent.scorers))
+    axes = fig.subplots(len(agent.scorers), 1, sharex=True, squeeze=False)[:, 0]
+    last = max((p.step for s in agent.scorers.values() for p in s.curve), default=agent.steps)
+    for ax, (name, metrics) in zip(axes, agent.scorers.items(), strict=True):
+        _memory_markers(ax, run_id, agent.memory)
+        _break_spans(ax, agent.breaks, max(last, agent.steps))
+        _curve(ax, run_id, metrics)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_ylabel(name)
+        _integer_steps(ax)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6)
+    fig.suptitle(f"{agent.agent_id}: identity score by step ({agent.condition}, "
+                 f"{agent.model})", fontsize=9)
+    axes[-1].set_xlabel("step")
+    return fig
+
+
+def _curve(ax: Any, run_id: str, metrics: ScorerMetrics) -> None:
+    curve = metrics.curve
+    xs = [p.step + TRIGGERS.get(p.trigger, (0.0,))[0] for p in curve]
+    ax.plot(xs, [p.smoothed for p in curve], color="tab:red", lw=1.2,
+            label=f"smoothed (window {metrics.window})")
+    for trigger, (offset, marker, color) in TRIGGERS.items():
+        points = [p for p in curve if p.trigger == trigger]
+        if not points:
+            continue
+        sc = ax.scatter([p.step + offset for p in points], [p.value for p in points], s=22,
+                        marker=marker, color=color, zorder=3, label=trigger)
+        sc.set_urls(["#" + round_anchor(run_id, p.round_id) for p in points])
+    hl = metrics.half_life
+    if not hl.censored and hl.step is not None:
+        ax.axvline(hl.step, color="black", ls=":", lw=1, label=f"half-life {hl.step}")
+
+
+def _memory_markers(ax: Any, run_id: str, memory: list[MemoryRecord]) -> None:
+    marked = [m for m in memory if m.kind not in UNMARKED_KINDS]
+    seen: set[str] = set()
+    for m in marked:
+        color = KIND_COLORS.get(m.kind, "tab:olive")
+        label = m.kind if m.kind not in seen else None
+        seen.add(m.kind)
+        line = ax.axvline(m.step, color=color, lw=1.4, alpha=0.45, label=label,
+                          ls="-" if m.status == "ok" else "--")
+        line.set_url("#" + memory_anchor(run_id, m.seq))
+        if len(marked) <= MAX_MARKER_LABELS:
+            ax.text(m.step, 1.02, m.kind + ("" if m.status == "ok" else " (failed)"),
+                    transform=ax.get_xaxis_transform(), rotation=90, fontsize=5.5,
+                    color=color, ha="center", va="bottom")
+
+
+def _break_spans(ax: Any, breaks: Breaks, last: int) -> None:
+    for i, ep in enumerate(breaks.episodes):
+        end = ep.recovery_step if ep.recovery_step is not None else last
+        ax.axvspan(ep.break_step, max(end, ep.break_step + 0.3), color="red", alpha=0.1)
+        ax.axvline(ep.break_step, color="red", lw=1.6,
+                   label=f"break (on {breaks.scorer})" if i == 0 else None)
+
+
+def condition_figure(metrics: ReportMetrics, scorer: str) -> Any | None:
+    """Mean score by step per condition with its bootstrap interval band."""
+    series = [(c, c.scorers[scorer]) for c in metrics.conditions if scorer in c.scorers]
+    if not series:
+        return None
+    fig = _new_figure(height=3.2)
+    ax = fig.subplots()
+    for c, s in series:
+        steps = [p.step for p in s.curve]
+        line, = ax.plot(steps, [p.mean for p in s.curve], lw=1.5,
+                        label=f"{c.condition} | {c.model} (n={s.n_agents})")
+        ax.fill_between(steps, [p.low for p in s.curve], [p.high for p in s.curve],
+                        color=line.get_color(), alpha=0.2)
+    pct = round(100 * metrics.settings.confidence)
+    ax.set(title=f"{scorer}: mean identity score by condition ({pct}% bootstrap interval)",
+           xlabel="step", ylabel=scorer, ylim=(-0.05, 1.05))
+    _integer_steps(ax)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def survival_figure(metrics: ReportMetrics, scorer: str) -> Any | None:
+    """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring)."""
+    series = [(c, c.scorers[scorer]) for c in metrics.conditions if scorer in c.scorers]
+    if not series:
+        return None
+    fig = _new_figure(height=3.0)
+    ax = fig.subplots()
+    end = max((r.step for _, s in series for r in s.survival), default=0)
+    for c, s in series:
+        # drawn on to the last step any condition was followed, at its final level
+        steps = [0, *(r.step for r in s.survival), end]
+        surv = [1.0, *(r.survival for r in s.survival)]
+        surv.append(surv[-1])
+        line, = ax.step(steps, surv, where="post", label=f"{c.condition} | {c.model}")
+        cens = [r for r in s.survival if r.censored]
+        ax.plot([r.step for r in cens], [r.survival for r in cens], "+", ms=9,
+                color=line.get_color())
+    ax.set(title=f"{scorer}: fraction of agents whose persona has not halved",
+           xlabel="step", ylabel="surviving", ylim=(-0.05, 1.05))
+    _integer_steps(ax)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def context_figure(agent: AgentMetrics) -> Any | None:
+    """Share of the context each section takes, by step (stacked area)."""
+    points = [p for p in agent.context if sum(p.sections.values()) > 0]
+    if not points:
+        return None
+    names = [s for s in SECTIONS if any(p.sections.get(s) for p in points)]
+    names += sorted({k for p in points for k in p.sections} - set(SECTIONS))
+    shares = [[p.sections.get(n, 0) / sum(p.sections.values()) for p in points] for n in names]
+    fig = _new_figure(height=2.4)
+    ax = fig.subplots()
+    ax.stackplot([p.step for p in points], shares, labels=names, alpha=0.85)
+    ax.set(title=f"{agent.agent_id}: context share per section", xlabel="step",
+           ylabel="share of tokens", ylim=(0, 1))
+    _integer_steps(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    return fig
+
+
+def _integer_steps(ax: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def svg_markup(fig: Any, prefix: str) -> str:
+    """Inline SVG: no XML prolog, ids prefixed so several figures can share one page, and
+    in-page links opened in place (matplotlib marks every link target=_blank)."""
+    buf = io.StringIO()
+    with plot_style():
+        fig.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'(url\(#|href="#)([^")]+)',
+                 lambda m: m.group(1) + (f"{prefix}-{m.group(2)}" if m.group(2) in ids
+                                         else m.group(2)), svg)
+    svg = re.sub(r'<a xlink:href="(#[^"]*)" target="_blank">',
+                 r'<a href="\1" xlink:href="\1">', svg)
+    return svg
+
+
+def save_png(fig: Any, path: Path) -> None:
+    """Write the figure as a PNG file."""
+    with plot_style():
+        fig.savefig(path, format="png", dpi=110)

@@ -1,0 +1,156 @@
+"""Report tables as plain data (cells with optional links), rendered to HTML or Markdown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scaffold.metrics import AgentMetrics, ConditionMetrics, ReportMetrics, RunMetrics
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: text, optionally a link, an anchor id, or a hover title."""
+
+    text: str
+    href: str | None = None
+    id: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class Table:
+    """Headers and rows of cells."""
+
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    """A string safe inside an HTML id and a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def round_anchor(run_id: str, round_id: str) -> str:
+    """Anchor id of a probe round's answers."""
+    return f"round-{slug(run_id)}-{slug(round_id)}"
+
+
+def memory_anchor(run_id: str, seq: int) -> str:
+    """Anchor id of a memory event's row."""
+    return f"mem-{slug(run_id)}-{seq}"
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """A number for a table; '-' for missing."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def conditions_table(metrics: ReportMetrics) -> Table:
+    """One row per condition and scorer: agents, breaks, median half-life."""
+    table = Table(["condition", "model", "scorer", "agents", "broke", "median half-life"])
+    for c in metrics.conditions:
+        if not c.scorers:  # probes were off
+            table.rows.append([Cell(c.condition), Cell(c.model), Cell("-"),
+                               Cell(str(len(c.agents))), Cell("-"), Cell("-")])
+        for name, s in c.scorers.items():
+            median = str(s.median_half_life) if s.median_half_life is not None else "not reached"
+            table.rows.append([Cell(c.condition), Cell(c.model), Cell(name),
+                               Cell(str(s.n_agents)), Cell(str(c.broke)), Cell(median)])
+    return table
+
+
+def survival_rows(metrics: ReportMetrics) -> Table:
+    """Kaplan-Meier rows per condition and scorer."""
+    table = Table(["condition", "model", "scorer", "step", "at risk", "halved", "censored",
+                   "surviving"])
+    for c in metrics.conditions:
+        for name, s in c.scorers.items():
+            for r in s.survival:
+                table.rows.append([Cell(c.condition), Cell(c.model), Cell(name),
+                                   Cell(str(r.step)), Cell(str(r.at_risk)), Cell(str(r.events)),
+                                   Cell(str(r.censored)), Cell(fmt(r.survival))])
+    return table
+
+
+def condition_deltas(conditions: list[ConditionMetrics]) -> Table:
+    """Mean event delta per condition, scorer and memory event kind."""
+    table = Table(["condition", "model", "scorer", "event kind", "mean delta", "n"])
+    for c in conditions:
+        for name, s in c.scorers.items():
+            for k in s.delta_by_kind:
+                table.rows.append([Cell(c.condition), Cell(c.model), Cell(name), Cell(k.kind),
+                                   Cell(fmt(k.mean, 3)), Cell(str(k.n))])
+    return table
+
+
+def agent_summary(agent: AgentMetrics) -> Table:
+    """Per scorer: rounds, initial score, half-life, break and recovery."""
+    table = Table(["scorer", "rounds", "initial", "half-life", "break step", "recovered at",
+                   "steps to recover"])
+    b = agent.breaks
+    for name, s in agent.scorers.items():
+        hl = s.half_life
+        half = (f"censored (> {hl.observed_until})" if hl.censored else str(hl.step))
+        judged = name == b.scorer
+        table.rows.append([
+            Cell(name), Cell(str(len(s.curve))), Cell(fmt(hl.initial)), Cell(half),
+            Cell(_opt(b.break_step, "never") if judged else ""),
+            Cell(_opt(b.recovery_step, "never" if b.break_step is not None else "-")
+                 if judged else ""),
+            Cell(_opt(b.steps_to_recover, "-") if judged else ""),
+        ])
+    return table
+
+
+def _opt(value: int | None, missing: str) -> str:
+    return missing if value is None else str(value)
+
+
+def agent_deltas(run_id: str, agent: AgentMetrics) -> Table:
+    """Per probed memory event and scorer: before, after, delta, linked to the rounds."""
+    table = Table(["memory event", "step", "kind", "status", "scorer", "before", "after",
+                   "delta"])
+    for name, s in agent.scorers.items():
+        for d in s.event_deltas:
+            table.rows.append([
+                Cell(f"#{d.memory_seq}", href="#" + memory_anchor(run_id, d.memory_seq)),
+                Cell(str(d.step)), Cell(d.kind), Cell(d.status), Cell(name),
+                _round_cell(run_id, d.before_round, d.before),
+                _round_cell(run_id, d.after_round, d.after), Cell(fmt(d.delta, 3)),
+            ])
+    return table
+
+
+def _round_cell(run_id: str, round_id: str | None, value: float | None) -> Cell:
+    if round_id is None:
+        return Cell("-")
+    return Cell(fmt(value), href="#" + round_anchor(run_id, round_id), title=round_id)
+
+
+def agreement_table(run: RunMetrics) -> Table:
+    """Raw agreement and Cohen's kappa per pair of scorers."""
+    table = Table(["scorer A", "scorer B", "answers", "agreement", "kappa"])
+    for a in run.agreement:
+        agree = "-" if a.agreement is None else f"{100 * a.agreement:.0f}%"
+        table.rows.append([Cell(a.scorer_a), Cell(a.scorer_b), Cell(str(a.n)), Cell(agree),
+                           Cell(fmt(a.kappa))])
+    return table
+
+
+def memory_table(run_id: str, agent: AgentMetrics, scorers: list[str]) -> Table:
+    """Memory events with the scores of their own text."""
+    table = Table(["seq", "step", "kind", "status", "author", "tokens", *scorers, "text"])
+    for m in agent.memory:
+        table.rows.append([
+            Cell(f"#{m.seq}", id=memory_anchor(run_id, m.seq)), Cell(str(m.step)),
+            Cell(m.kind), Cell(m.status), Cell(m.author),
+            Cell(f"{m.tokens_before}→{m.tokens_after}"),
+            *(Cell(fmt(m.scores.get(s))) for s in scorers), Cell(m.text),
+        ])
+    return table
+
+
+def memory_scorers(agent: AgentMetrics) -> list[str]:
+    """Scorers that scored any of the agent's memory texts, in order of appearance."""
+    return list(dict.fromkeys(s for m in agent.memory for s in m.scores))

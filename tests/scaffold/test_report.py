@@ -1,0 +1,199 @@
+"""`scaffold report` and `scaffold export`: built from events.jsonl alone, escaped, linked."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scaffold.cli import app
+from scaffold.metrics import ReportMetrics, compute_metrics
+from scaffold.models.scripted import Script, register_script
+from tests.helpers import events_of, make_spec, run_spec
+from tests.scaffold.test_metrics import use_persona_words
+
+runner = CliRunner()
+HOSTILE = "<script>alert('x')</script>"
+SECTIONS = ("Conditions", "Half-life survival", "Event deltas", "Scorer agreement",
+            "Identity curves", "Memory text scores", "Token shares", "Probe answers")
+
+
+@pytest.fixture(scope="module")
+def source_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run that breaks at step 7 and whose answers and summaries carry markup."""
+    register_script("report-hostile", Script(
+        break_at=7, probe_reply="{anchors} " + HOSTILE,
+        summary_reply="Summary <img src=x onerror=alert(1)> {anchor}"))
+    spec = make_spec(tmp_path_factory.mktemp("src"), model="scripted/report-hostile", steps=12,
+                     probes={"every": 2, "scorers": ["rules", use_persona_words()]})
+    return run_spec(spec)
+
+
+@pytest.fixture
+def run_dir(source_run: Path, tmp_path: Path) -> Path:
+    """A copy of the source run holding nothing but events.jsonl."""
+    target = tmp_path / source_run.name
+    shutil.copytree(source_run, target)
+    for entry in target.iterdir():
+        if entry.name != "events.jsonl":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    return target
+
+
+class Anchors(HTMLParser):
+    """Collects element ids, in-page link targets, and link targets inside SVG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.hrefs: list[str] = []
+        self.svg_hrefs: list[str] = []
+        self.tags: set[str] = set()
+        self._svg = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self._svg += tag == "svg"
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        href = found.get("href") or found.get("xlink:href")
+        if href:
+            self.hrefs.append(href)
+            if self._svg and tag == "a":
+                self.svg_hrefs.append(href)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._svg -= tag == "svg"
+
+
+def parse(path: Path) -> Anchors:
+    parser = Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_report_renders_from_events_alone(run_dir: Path) -> None:
+    result = runner.invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    for title in SECTIONS:
+        assert f">{title}</h" in html, title
+    page = parse(run_dir / "report.html")
+    assert "svg" in page.tags and "script" not in page.tags and "link" not in page.tags
+    assert not re.search(r'\bsrc="(?!data:)', html)  # nothing loaded from elsewhere
+
+
+def test_every_link_resolves_and_every_point_links_to_its_answers(run_dir: Path) -> None:
+    assert runner.invoke(app, ["report", str(run_dir)]).exit_code == 0
+    page = parse(run_dir / "report.html")
+    assert len(page.ids) == len(set(page.ids))
+    local = [h[1:] for h in page.hrefs if h.startswith("#")]
+    assert local and set(local) <= set(page.ids)
+    assert all(h.startswith("#") for h in page.hrefs)
+    agent = compute_metrics(run_dir).runs[0].agents[0]
+    points = [p for s in agent.scorers.values() for p in s.curve]
+    point_links = [h for h in page.svg_hrefs if h.startswith("#round-")]
+    assert len(point_links) == len(points)
+    run_id = agent.run_id
+    assert {f"#round-{run_id}-{p.round_id}" for p in points} == set(point_links)
+    rounds = {e.round_id for e in events_of(run_dir, "probe")}
+    assert {f"round-{run_id}-{r}" for r in rounds} <= set(page.ids)
+    memory_links = [h for h in page.svg_hrefs if h.startswith("#mem-")]
+    assert len(memory_links) == len(agent.memory) * len(agent.scorers)  # one panel per scorer
+
+
+def test_text_from_events_is_escaped(run_dir: Path) -> None:
+    assert runner.invoke(app, ["report", str(run_dir)]).exit_code == 0
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html and "<img" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_json_format_prints_metrics_and_writes_nothing(run_dir: Path) -> None:
+    result = runner.invoke(app, ["report", str(run_dir), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in run_dir.iterdir()) == ["events.jsonl"]
+    data = json.loads(result.stdout)
+    ReportMetrics.model_validate(data)
+    agent = data["runs"][0]["agents"][0]
+    assert agent["scorers"]["rules"]["half_life"]["step"] == 7
+    assert agent["breaks"]["break_step"] == 7 and agent["breaks"]["recovery_step"] is None
+    assert agent["scorers"]["rules"]["event_deltas"]
+    assert {"memory", "context"} <= set(agent)
+    condition = data["conditions"][0]
+    assert condition["model"] == "scripted/report-hostile"
+    assert {"curve", "survival", "median_half_life", "delta_by_kind"} <= set(
+        condition["scorers"]["rules"])
+    assert data["runs"][0]["agreement"][0]["kappa"] == 1.0
+
+
+def test_md_format_writes_pngs(run_dir: Path) -> None:
+    result = runner.invoke(app, ["report", str(run_dir), "--format", "md"])
+    assert result.exit_code == 0, result.output
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", md)
+    assert len(images) >= 4
+    for name in images:
+        assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '<a id="round-' in md and "#### Probe answers" in md
+    assert HOSTILE not in md
+
+
+def test_report_over_a_directory_of_runs(run_dir: Path, tmp_path: Path) -> None:
+    other = run_spec(make_spec(tmp_path / "other", model="scripted/default", steps=6,
+                               probes={"every": 3, "scorers": ["rules"]}))
+    shutil.move(str(other), str(run_dir.parent / other.name))
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f'id="run-{run_dir.name}"' in html and f'id="run-{other.name}"' in html
+    assert len(compute_metrics(tmp_path).conditions) == 2
+
+
+def test_report_errors_are_clear(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["report", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such directory" in missing.output
+    empty = runner.invoke(app, ["report", str(tmp_path)])
+    assert empty.exit_code == 1 and "no runs" in empty.output
+    (tmp_path / "events.jsonl").write_text("", encoding="utf-8")
+    no_events = runner.invoke(app, ["report", str(tmp_path)])
+    assert no_events.exit_code == 1 and "no events" in no_events.output
+    (tmp_path / "events.jsonl").write_text("garbage\n{}\n", encoding="utf-8")
+    corrupt = runner.invoke(app, ["report", str(tmp_path)])
+    assert corrupt.exit_code == 1 and "not a valid event" in corrupt.output
+    for result in (missing, empty, no_events, corrupt):
+        assert "Traceback" not in result.output
+
+
+def test_export_writes_parquet_readable_by_pandas(run_dir: Path) -> None:
+    pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    result = runner.invoke(app, ["export", str(run_dir), "--parquet"])
+    assert result.exit_code == 0, result.output
+    events = pd.read_parquet(run_dir / "events.parquet")
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    logged = events_of(run_dir)
+    assert list(events["seq"]) == [e.seq for e in logged]
+    assert len(scores) == sum(e.type == "score" for e in logged)
+    probe = scores[scores["target"] == "probe"]
+    assert probe["answer"].notna().all() and set(probe["sample"]) == {0}
+    memory = scores[scores["target"] == "memory"]
+    assert len(memory) and memory["memory_text"].str.startswith("Summary").any()
+
+
+def test_export_names_the_missing_package(run_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    result = runner.invoke(app, ["export", str(run_dir), "--parquet"])
+    assert result.exit_code == 1 and "pyarrow" in result.output
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["export", str(run_dir)]).exit_code == 2
