@@ -129,6 +129,8 @@ class ScoreEvent(Event):
     explanation: str = ""
     rescore: str | None = None
     """Set on scores added by `scaffold rescore`: the id of that re-scoring pass."""
+    raw: str | None = None
+    """Raw model output behind the score (the judge's verdict text), kept for audit."""
 
 
 class TrackerErrorEvent(Event):

@@ -99,7 +99,8 @@ class Rescorer:
             fields = {"memory_seq": event.seq}
         bus.emit(ScoreEvent, agent_id=event.agent_id, step=event.step, target=target,
                  scorer=result.scorer, scorer_version=result.version, value=result.value,
-                 explanation=result.explanation, rescore=self.pass_id, **fields)
+                 explanation=result.explanation, raw=result.raw, rescore=self.pass_id,
+                 **fields)
 
     async def _reprobe(self, bus: EventBus, client: ModelClient, scorers: list[Scorer],
                        reader: CassetteReader) -> None:

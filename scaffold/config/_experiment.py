@@ -79,7 +79,7 @@ class ProbeSchedule(Spec):
     """Token cap for one probe answer."""
     samples: int = Field(default=1, ge=1, le=16)
     """Answers sampled per probe."""
-    scorers: list[str] = Field(default_factory=lambda: ["rules"])
+    scorers: list[str] = Field(default_factory=lambda: ["rules", "break", "embedding"])
     """Scorers applied to every answer (registry names: rules, break, embedding, judge, ...)."""
     score_memory: bool = True
     """Also score memory text (summaries, notes, core edits) as text about the self."""
@@ -106,6 +106,15 @@ class JudgeSpec(Spec):
     """Judge sampling temperature."""
     max_tokens: int = Field(default=160, ge=8)
     """Token cap for one verdict."""
+    scale: tuple[int, int] = (0, 3)
+    """Lowest and highest score of the rubric (the built-in one is 0-3)."""
+
+    @field_validator("scale")
+    @classmethod
+    def _ordered(cls, scale: tuple[int, int]) -> tuple[int, int]:
+        if scale[0] >= scale[1]:
+            raise ValueError("highest score must exceed lowest")
+        return scale
 
 
 class ModelRoles(Spec):

@@ -187,8 +187,18 @@ def sampling_params(optional_params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _generate(model: str, messages: list[dict[str, Any]],
-              params: dict[str, Any]) -> dict[str, Any]:
+MEASURING_PURPOSES = frozenset({"probe", "judge"})
+"""Calls that may reuse the cached prompt prefix: they are measurements, thrown away, and the
+next agent call starts from a cleared cache, so they can never perturb the run."""
+
+
+def _purpose(litellm_params: dict[str, Any] | None) -> str:
+    meta = ((litellm_params or {}).get("metadata") or {}).get("scaffold") or {}
+    return str(meta.get("purpose", "agent"))
+
+
+def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any],
+              reuse_prefix: bool = False) -> dict[str, Any]:
     """One blocking chat completion, mapping failures to litellm-compatible errors."""
     try:
         loaded = _load(resolve_model_path(model))
@@ -196,7 +206,7 @@ def _generate(model: str, messages: list[dict[str, Any]],
         raise CustomLLMError(status_code=404, message=str(exc)) from None
     try:
         with loaded.lock:
-            if not _reuse_prefix():
+            if not (reuse_prefix or _reuse_prefix()):
                 loaded.llama.reset()
             return loaded.llama.create_chat_completion(messages=messages, **params)
     except ValueError as exc:
@@ -211,13 +221,18 @@ def _generate(model: str, messages: list[dict[str, Any]],
 
 
 def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
-             optional_params: dict[str, Any]) -> Any:
+             optional_params: dict[str, Any], litellm_params: dict[str, Any] | None = None
+             ) -> Any:
     """Run one completion on the local model named `model` and fill `model_response`.
+
+    Agent, summarizer and note calls start from a cleared cache (reproducible); probe and judge
+    calls reuse the cached prefix (fast: they share the agent's context).
 
     Returns:
         `model_response`, with content, finish reason and token usage set.
     """
-    result = _generate(model, chat_messages(messages), sampling_params(optional_params))
+    reuse = _purpose(litellm_params) in MEASURING_PURPOSES
+    result = _generate(model, chat_messages(messages), sampling_params(optional_params), reuse)
     choice = result["choices"][0]
     usage = result.get("usage") or {}
     model_response.choices[0].message.content = choice["message"].get("content") or ""
@@ -239,7 +254,7 @@ class LocalModelHandler(CustomLLM):
                    logging_obj: Any, optional_params: dict, acompletion: Any = None,
                    litellm_params: Any = None, logger_fn: Any = None, headers: Any = None,
                    timeout: Any = None, client: Any = None) -> Any:
-        return complete(model, messages, model_response, optional_params)
+        return complete(model, messages, model_response, optional_params, litellm_params)
 
     async def acompletion(self, model: str, messages: list, api_base: str,
                           custom_prompt_dict: dict, model_response: Any, print_verbose: Any,
@@ -247,7 +262,8 @@ class LocalModelHandler(CustomLLM):
                           acompletion: Any = None, litellm_params: Any = None,
                           logger_fn: Any = None, headers: Any = None, timeout: Any = None,
                           client: Any = None) -> Any:
-        return await asyncio.to_thread(complete, model, messages, model_response, optional_params)
+        return await asyncio.to_thread(complete, model, messages, model_response,
+                                       optional_params, litellm_params)
 
 
 _handler: LocalModelHandler | None = None

@@ -186,8 +186,12 @@ def scripted_tool_calls(script: Script, messages: list[dict[str, Any]],
 def _complete(model: str, messages: list[dict[str, Any]], model_response: Any,
               optional_params: dict[str, Any], litellm_params: dict[str, Any] | None) -> Any:
     import litellm
+    from litellm.llms.custom_llm import CustomLLMError
 
-    script = resolve_script(model)
+    try:
+        script = resolve_script(model)
+    except ModelError as exc:  # a config error: 404 so the client does not retry it
+        raise CustomLLMError(status_code=404, message=str(exc)) from None
     meta = dict(((litellm_params or {}).get("metadata") or {}).get("scaffold") or {})
     if script.fail_first:
         key = hashlib.sha256(repr((model, messages, sorted(meta.items()))).encode()).hexdigest()

@@ -74,7 +74,7 @@ class ProbeTracker(Tracker):
             result = await safe_score(scorer, event.text, None, agent.persona, None, agent)
             agent.emit(ScoreEvent, target="memory", memory_seq=event.seq, scorer=result.scorer,
                        scorer_version=result.version, value=result.value,
-                       explanation=result.explanation)
+                       explanation=result.explanation, raw=result.raw)
 
     async def on_run_end(self, agents: list[AgentRuntime]) -> None:
         """Final round, unless the context is unchanged since the last round."""
@@ -115,7 +115,7 @@ class ProbeTracker(Tracker):
                                       agent)
             agent.emit(ScoreEvent, target="probe", round_id=round_id, probe_id=probe.id,
                        scorer=result.scorer, scorer_version=result.version, value=result.value,
-                       explanation=result.explanation)
+                       explanation=result.explanation, raw=result.raw)
 
 
 @tracker("probes")

@@ -20,8 +20,8 @@ def test_rescore_appends_scores_and_keeps_old(tmp_path: Path) -> None:
     assert after[: len(before)] == before
     new = [e for e in after[len(before):] if e.type == "score"]
     assert len(new) == len(probes) and all(e.rescore for e in new)
-    old = {(e.round_id, e.probe_id): e.value for e in before if e.type == "score"}
-    assert all(old[(e.round_id, e.probe_id)] == e.value for e in new)
+    old = {(e.round_id, e.probe_id, e.scorer): e.value for e in before if e.type == "score"}
+    assert all(old[(e.round_id, e.probe_id, e.scorer)] == e.value for e in new)
     seqs = [e.seq for e in after]
     assert seqs == list(range(1, len(seqs) + 1))
 
