@@ -45,6 +45,9 @@ class MemoryStack:
         self.budget_tokens = budget_tokens
         self.shares = shares or {}
         self.window = ContextWindow()
+        for backend in backends:
+            if hasattr(backend, "counter"):
+                backend.counter = counter  # count renders with the agent's own tokenizer
 
     def observe(self, messages: list[Message]) -> list[MemoryRecord]:
         """Add new turns to the window and show them to every backend; returns what changed."""

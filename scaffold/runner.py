@@ -17,10 +17,10 @@ from scaffold.assembly import build_agent, build_trackers
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec
 from scaffold.errors import RunDirError, ScaffoldError
-from scaffold.events import RunEnd, RunStart
+from scaffold.events import MemoryEvent, MessageEvent, RunEnd, RunStart
 from scaffold.messages import Message
 from scaffold.models import CassetteReader, CassetteWriter, ModelClient, truncate_cassette
-from scaffold.recorder import RunManifest, RunRecorder, package_versions
+from scaffold.recorder import RunManifest, RunRecorder, package_versions, read_events
 from scaffold.redact import redact
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import TrackerSet
@@ -145,9 +145,30 @@ class Run:
             if saved[rt.id].get("memory"):
                 rt.stack.restore(saved[rt.id]["memory"])
                 rt.step = int(saved[rt.id].get("step", 0))
+                self._index_history(rt, saved[rt.id]["memory"])
             if saved[rt.id]["unfinished"]:
                 unfinished.append(rt)
         return agents, trackers, unfinished
+
+    def _index_history(self, rt: AgentRuntime, snapshot: dict[str, Any]) -> None:
+        """A fork's new backends (e.g. a vector store) learn the transcript up to the fork."""
+        manifest = self.recorder.read_manifest()
+        known = set(snapshot.get("backends", {}))
+        fresh = [b for b in rt.stack.backends if b.name not in known]
+        if manifest is None or not manifest.forked_from or not fresh or \
+                manifest.steps_done != rt.step or self._history_indexed(rt):
+            return
+        history = [Message(id=e.message_id, role=e.role, content=e.content, author=e.author,
+                           step=e.step, tool_calls=e.tool_calls, tool_call_id=e.tool_call_id)
+                   for e in read_events(self.recorder.events_path)
+                   if isinstance(e, MessageEvent) and e.agent_id == rt.id]
+        for backend in fresh:
+            for record in backend.observe(history) or []:
+                rt.emit(MemoryEvent, **record.model_dump())
+
+    def _history_indexed(self, rt: AgentRuntime) -> bool:
+        return any(isinstance(e, MemoryEvent) and e.agent_id == rt.id and e.step == rt.step
+                   and e.kind == "insert" for e in read_events(self.recorder.events_path))
 
     async def _saved_state(self, graph: Any, agent_id: str) -> dict[str, Any]:
         snapshot = await graph.aget_state({"configurable": {"thread_id": agent_id}})

@@ -11,7 +11,7 @@ from scaffold.config._base import Spec, unit_interval
 CONDITIONS: dict[str, tuple[str, ...]] = {
     "window": ("window",),
     "summary": ("summary",),
-    "vector": ("vector", "window"),
+    "vector": ("window", "vector"),
     "summary+vector": ("summary", "vector"),
     "core-ro": ("core", "window"),
     "core-rw": ("core", "window"),

@@ -39,3 +39,18 @@ def test_fork_bad_step_and_bad_setting(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["fork", str(source), "--at-step", "2", "--set",
                                    "memory=nonsense", "--out", str(tmp_path / "f")])
     assert bad.exit_code == 2 and "nonsense" in bad.output
+
+
+def test_fork_into_vector_indexes_history(tmp_path: Path) -> None:
+    source = run_spec(make_spec(tmp_path, steps=8))
+    out = tmp_path / "forks"
+    result = CliRunner().invoke(app, ["fork", str(source), "--at-step", "6", "--set",
+                                      "memory=vector", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    target = next((out / "test-jfk").iterdir())
+    inserts = [e for e in events_of(target, "memory") if e.kind == "insert" and e.step == 6]
+    indexed = {i for e in inserts for i in e.source_ids}
+    history = {m[2] for m in message_view(source) if m[1] <= 6}
+    assert history <= indexed
+    retrieved = [e for e in events_of(target, "memory") if e.kind == "retrieve"]
+    assert retrieved and all(e.step > 6 for e in retrieved)
