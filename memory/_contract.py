@@ -5,34 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Protocol, runtime_checkable
 
 from memory.budget import TokenCounter
+from scaffold.events import MemoryChange
 from scaffold.messages import Message
 
 
-class MemoryRecord(BaseModel):
+class MemoryRecord(MemoryChange):
     """A change to memory, as a backend reports it; the runner turns it into a `memory` event."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str
-    """summarize, truncate, insert, retrieve, core_edit, note, ..."""
-    backend: str
-    status: Literal["ok", "failed"] = "ok"
-    reason: str | None = None
-    policy: str | None = None
-    tokens_before: int = 0
-    tokens_after: int = 0
-    text: str = ""
-    source_ids: list[str] = Field(default_factory=list)
-    """Ids of the messages this change consumed or was derived from."""
-    author: str = "summarizer"
-    """'agent', 'summarizer', 'user', 'system', or another agent's id."""
-    detail: dict[str, Any] = Field(default_factory=dict)
-    """Kind-specific facts, e.g. a core edit's block, old and new text."""
 
 
 class ContextWindow:

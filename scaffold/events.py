@@ -84,11 +84,15 @@ class ContextEvent(Event):
     budget_tokens: int
 
 
-class MemoryEvent(Event):
-    type: Literal["memory"] = "memory"
+class MemoryChange(BaseModel):
+    """A change to memory: what backends report and what `memory` events record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     kind: str
     """What happened: summarize, truncate, insert, retrieve, core_edit, note, ..."""
     backend: str
+    """The backend that made the change."""
     status: Literal["ok", "failed"] = "ok"
     reason: str | None = None
     """Why a failed operation failed (empty, refused, runaway, model error)."""
@@ -97,10 +101,17 @@ class MemoryEvent(Event):
     tokens_before: int = 0
     tokens_after: int = 0
     text: str = ""
+    """The text written (summary, note, new block, retrieved block)."""
     source_ids: list[str] = Field(default_factory=list)
+    """Ids of the messages (or memories) this change consumed or was derived from."""
     author: str = "summarizer"
+    """'agent', 'summarizer', 'user', 'system', or another agent's id."""
     detail: dict[str, Any] = Field(default_factory=dict)
     """Kind-specific facts, e.g. a core edit's block, old and new text."""
+
+
+class MemoryEvent(Event, MemoryChange):
+    type: Literal["memory"] = "memory"
 
 
 class ProbeEvent(Event):

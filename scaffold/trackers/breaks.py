@@ -139,7 +139,9 @@ def persona_is_ai(persona: PersonaSpec) -> bool:
 
     For such a persona, saying so is in role, so breaks cannot be detected this way.
     """
-    return any(_PERSONA_AI.search(text) for text in (persona.identity, *persona.anchors))
+    texts = (re.sub(r"[ \t]*\n[ \t]*(?!\n)", " ", text)  # a wrapped line is not a new sentence
+             for text in (persona.identity, *persona.anchors))
+    return any(_PERSONA_AI.search(text) for text in texts)
 
 
 class BreakScorer:

@@ -291,3 +291,13 @@ def test_scorers_are_registered() -> None:
                       ("judge", JudgeScorer)):
         made = registry.get("scorer", name)(None)
         assert isinstance(made, cls) and isinstance(made, Scorer) and made.name == name
+
+
+def test_wrapped_identity_line_is_not_an_ai_persona() -> None:
+    from scaffold.config import load_experiment
+    from scaffold.trackers.breaks import persona_is_ai
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "jfk.yaml"
+    persona = load_experiment(example).personas["jfk"]
+    assert "\nyou are an AI" in persona.identity  # "You never say\nyou are an AI..."
+    assert not persona_is_ai(persona)
