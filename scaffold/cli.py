@@ -60,20 +60,37 @@ def run(
     except ConfigError as exc:
         _fail(exc, 2)
         return
-    try:
-        run_dir = _execute(spec, replay)
-    except ScaffoldError as exc:
-        _fail(exc, 1)
-        return
+    from scaffold.config import expand_sweep
+
+    variants = expand_sweep(spec, str(config))
+    if replay and len(variants) > 1:
+        _fail(ScaffoldError("--replay serves one run: this file sweeps "
+                            f"{len(variants)} runs; pick one with the overrides"), 2)
+    failed = 0
+    for variant in variants:  # one failing run never stops the others
+        failed += not _run_one(variant, replay)
+    if failed:
+        err.print(f"{failed} of {len(variants)} run(s) did not finish", highlight=False)
+        raise typer.Exit(1)
+
+
+def _run_one(spec: object, replay: Path | None) -> bool:
+    """Run one spec and print its summary; True when it finished."""
     from scaffold.recorder import RunRecorder, read_events
     from scaffold.run_summary import summarize_run
 
+    try:
+        run_dir = _execute(spec, replay)
+    except ScaffoldError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        return False
     manifest = RunRecorder(run_dir).read_manifest()
     _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
     if manifest is None or manifest.status != "done":
         err.print(f"run ended with status {manifest.status if manifest else 'unknown'}: "
                   f"{manifest.error if manifest else ''}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        return False
+    return True
 
 
 def _execute(spec: object, replay: Path | None) -> Path:
@@ -123,6 +140,40 @@ def _print_summary(rows: list, run_dir: Path) -> None:
     for label, cell in lines:
         table.add_row(label, *(cell(r) for r in rows))
     out.print(table)
+
+
+@app.command()
+def plan(config: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
+    """Print the runs an experiment expands to and an estimated call and token budget."""
+    from scaffold.config import expand_sweep, load_experiment
+    from scaffold.plan import estimate
+    from scaffold.runner import run_id_for
+
+    try:
+        variants = expand_sweep(load_experiment(config), str(config))
+    except ConfigError as exc:
+        _fail(exc, 2)
+        return
+    table = Table(title=f"{len(variants)} run(s)", title_justify="left")
+    for col in ("run id", "agents", "model", "memory", "seed", "steps", "calls",
+                "prompt tokens", "completion tokens"):
+        table.add_column(col)
+    totals = [0, 0, 0]
+    for spec in variants:
+        est = estimate(spec)
+        totals = [totals[0] + est.calls, totals[1] + est.prompt_tokens,
+                  totals[2] + est.completion_tokens]
+        table.add_row(run_id_for(spec), str(len(spec.agents)),
+                      ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
+                      ", ".join(sorted({a.memory.condition for a in spec.agents})),
+                      str(spec.seed), str(spec.steps), f"~{est.calls}",
+                      f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
+    table.add_row("total", "", "", "", "", "", f"~{totals[0]}", f"~{totals[1]:,}",
+                  f"~{totals[2]:,}")
+    out.print(table)
+    out.print("Estimates: agent calls plus periodic and end probe rounds; rounds around memory "
+              "events, summaries and judge calls come on top. Prompt tokens assume a full "
+              "context (threshold × budget).")
 
 
 @app.command()

@@ -7,50 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scaffold import registry
 from scaffold.checkpoints import InlineSqliteSaver
 from scaffold.config import ExperimentSpec, parse_experiment
-from scaffold.errors import ConfigError, RunDirError
+from scaffold.config._settings import apply_settings
+from scaffold.errors import RunDirError
 from scaffold.models.cassette import load_cassette
 from scaffold.recorder import RunManifest, RunRecorder, read_events
-
-
-def apply_sets(data: dict[str, Any], sets: list[str]) -> dict[str, Any]:
-    """Apply `key=value` settings: `memory=NAME` and `model=NAME` for every agent, or any dotted
-    path into the spec (`steps=40`, `probes.every=3`, `agents.0.memory.budget_tokens=300`).
-
-    Raises:
-        ConfigError: a setting is not `key=value` or names no field.
-    """
-    for item in sets:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError("--set", [f"{item!r}: expected key=value"])
-        value = yaml.safe_load(raw)
-        if key == "memory":
-            for agent in data["agents"]:
-                agent["memory"]["condition"], agent["memory"]["backends"] = value, []
-        elif key == "model":
-            data["model"] = value
-            for agent in data["agents"]:
-                agent["model"] = None
-        else:
-            _set_path(data, key, value)
-    return data
-
-
-def _set_path(data: Any, key: str, value: Any) -> None:
-    parts = key.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
 
 
 def fork_dir(source: Path, out: Path, spec: ExperimentSpec, step: int, sets: list[str]) -> Path:
@@ -90,7 +53,7 @@ async def prepare_fork(source: Path, step: int, sets: list[str], out: Path) -> t
     if not 0 <= step <= manifest.steps_done:
         raise RunDirError(f"--at-step {step}: {source} has completed steps 0..{manifest.steps_done}")
     data["out"] = str(out)
-    spec = parse_experiment(apply_sets(data, sets), "--set")
+    spec = parse_experiment(apply_settings(data, sets), "--set")
     target = fork_dir(source, out, spec, step, sets)
     if target.exists():
         return spec, target  # an earlier fork attempt: resume it

@@ -9,6 +9,7 @@ from scaffold.config._experiment import (
     JudgeSpec,
     ModelRoles,
     PressureTurn,
+    SweepSpec,
     ProbeSchedule,
     RetrySpec,
     TaskSpec,
@@ -19,6 +20,8 @@ from scaffold.config._loading import (
     load_experiment,
     parse_experiment,
 )
+from scaffold.config._settings import apply_setting, apply_settings
+from scaffold.config._sweep import expand_sweep, sweep_points
 from scaffold.config._memory import (
     CONDITIONS,
     CoreSpec,
@@ -69,8 +72,13 @@ __all__ = [
     "RuleSpec",
     "Spec",
     "SummarySpec",
+    "SweepSpec",
     "TaskSpec",
     "apply_overrides",
+    "apply_setting",
+    "apply_settings",
+    "expand_sweep",
+    "sweep_points",
     "format_validation_error",
     "load_experiment",
     "parse_experiment",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from scaffold.config._base import SLUG, Spec
 from scaffold.config._memory import MemorySpec
@@ -97,6 +97,34 @@ class ProbeSchedule(Spec):
         return names
 
 
+class SweepSpec(Spec):
+    """Axes crossed into runs: each extra key is an axis (`memory`, `model`, `seed`, `steps`,
+    or a dotted spec path) with a list of values; `exclude` drops matching combinations."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    """Combinations to skip: each rule matches when all its axis values are equal."""
+
+    def axes(self) -> dict[str, list[Any]]:
+        """Axis name -> values, in file order."""
+        return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepSpec:
+        axes = self.axes()
+        if not axes:
+            raise ValueError("a sweep needs at least one axis (e.g. seed: [0, 1, 2])")
+        for name, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"{name}: an axis is a non-empty list of values")
+        for i, rule in enumerate(self.exclude):
+            unknown = sorted(set(rule) - set(axes))
+            if unknown:
+                raise ValueError(f"exclude[{i}]: {', '.join(unknown)} is not a sweep axis")
+        return self
+
+
 class JudgeSpec(Spec):
     """The LLM judge: a 0-3 role-adherence rubric."""
 
@@ -170,6 +198,8 @@ class ExperimentSpec(Spec):
     """Probe schedule."""
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     """LLM judge settings (model: models.judge)."""
+    sweep: SweepSpec | None = None
+    """Axes to cross into several runs (see `scaffold plan`)."""
 
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:

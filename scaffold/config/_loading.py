@@ -71,9 +71,14 @@ def parse_experiment(data: Any, source: str = "<config>",
         raise ConfigError(source, [f"(top level): expected a mapping of fields, got {kind}"])
     data = _expand_persona_sources(data, source, base_dir)
     try:
-        return ExperimentSpec.model_validate(data)
+        spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, format_validation_error(exc)) from None
+    if spec.sweep is not None:
+        from scaffold.config._sweep import expand_sweep
+
+        expand_sweep(spec, source)  # every combination must be valid too
+    return spec
 
 
 def load_experiment(path: str | Path) -> ExperimentSpec:

@@ -1,0 +1,56 @@
+"""Sweeps: axes crossed into runs, exclusions, validation of every combination, `plan`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scaffold.cli import app
+from scaffold.config import expand_sweep, parse_experiment
+from scaffold.errors import ConfigError
+from scaffold.runner import run_id_for
+from tests.helpers import spec_dict, write_config
+
+SWEEP = {"memory": ["window", "summary"], "seed": [0, 1, 2],
+         "exclude": [{"memory": "window", "seed": 2}]}
+
+
+def test_cartesian_product_minus_excluded() -> None:
+    variants = expand_sweep(parse_experiment(spec_dict(sweep=SWEEP)))
+    points = [(v.agents[0].memory.condition, v.seed) for v in variants]
+    assert points == [("window", 0), ("window", 1), ("summary", 0), ("summary", 1),
+                      ("summary", 2)]
+    assert len({run_id_for(v) for v in variants}) == 5
+    assert all(v.sweep is None for v in variants)
+
+
+def test_invalid_combination_names_its_point() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_experiment(spec_dict(sweep={"memory": ["summary", "nonsense"]}))
+    assert any("nonsense" in p and "sweep" in p for p in info.value.problems)
+
+
+def test_bad_sweep_shapes() -> None:
+    for bad in ({}, {"seed": []}, {"seed": [1], "exclude": [{"model": "x"}]}):
+        with pytest.raises(ConfigError):
+            parse_experiment(spec_dict(sweep=bad))
+
+
+def test_plan_prints_runs_and_budget(tmp_path: Path) -> None:
+    path = write_config(tmp_path, spec_dict(sweep=SWEEP))
+    result = CliRunner().invoke(app, ["plan", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "5 run(s)" in result.output and "total" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_executes_every_point(tmp_path: Path) -> None:
+    data = spec_dict(out=str(tmp_path / "runs"), steps=3,
+                     sweep={"memory": ["window", "summary"], "seed": [0, 1]})
+    result = CliRunner().invoke(app, ["run", str(write_config(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "runs" / "test-jfk").iterdir())) == 4
+    again = CliRunner().invoke(app, ["run", str(write_config(tmp_path, data))])
+    assert again.exit_code == 0 and again.output.count("already done") == 4
