@@ -305,9 +305,18 @@ def export(
         out.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
+def load_env_file(path: Path = Path(".env")) -> None:
+    """API keys may live in a `.env` file; the environment wins over it."""
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    load_env_file()
     try:
         app()
     except KeyboardInterrupt:

@@ -32,3 +32,19 @@ def test_redact_masks_env_secrets_and_key_shapes(monkeypatch: pytest.MonkeyPatch
     cleaned = redact(text)
     assert "tok-1234567890-abcdef" not in cleaned and FAKE_KEY not in cleaned
     assert "sk-ant-abcdefghijklmnop" not in cleaned and cleaned.count("***") == 3
+
+
+def test_env_file_supplies_keys_without_overriding(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from scaffold.cli import load_env_file
+
+    env = tmp_path / ".env"
+    env.write_text("SCAFFOLD_TEST_KEY_A=from-file\nSCAFFOLD_TEST_KEY_B=from-file\n")
+    monkeypatch.setenv("SCAFFOLD_TEST_KEY_B", "from-environment")
+    monkeypatch.delenv("SCAFFOLD_TEST_KEY_A", raising=False)
+    load_env_file(env)
+    import os
+
+    assert os.environ["SCAFFOLD_TEST_KEY_A"] == "from-file"
+    assert os.environ["SCAFFOLD_TEST_KEY_B"] == "from-environment"
+    monkeypatch.delenv("SCAFFOLD_TEST_KEY_A")
