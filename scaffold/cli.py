@@ -66,55 +66,61 @@ def run(
     if replay and len(variants) > 1:
         _fail(ScaffoldError("--replay serves one run: this file sweeps "
                             f"{len(variants)} runs; pick one with the overrides"), 2)
-    failed = 0
-    for variant in variants:  # one failing run never stops the others
-        failed += not _run_one(variant, replay)
+    try:
+        results = _execute_all(variants, replay)
+    except ScaffoldError as exc:
+        _fail(exc, 1)
+        return
+    failed = sum(not _report_run(r) for r in results)
     if failed:
-        err.print(f"{failed} of {len(variants)} run(s) did not finish", highlight=False)
+        err.print(f"{failed} of {len(results)} run(s) did not finish", highlight=False)
         raise typer.Exit(1)
 
 
-def _run_one(spec: object, replay: Path | None) -> bool:
-    """Run one spec and print its summary; True when it finished."""
+def _report_run(result: object) -> bool:
+    """Print one run's summary; True when it finished."""
     from scaffold.recorder import RunRecorder, read_events
     from scaffold.run_summary import summarize_run
 
-    try:
-        run_dir = _execute(spec, replay)
-    except ScaffoldError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-        return False
+    run_dir = result.run_dir  # type: ignore[attr-defined]
+    if result.skipped:  # type: ignore[attr-defined]
+        err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
     manifest = RunRecorder(run_dir).read_manifest()
-    _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
+    if (run_dir / "events.jsonl").exists():
+        _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
     if manifest is None or manifest.status != "done":
-        err.print(f"run ended with status {manifest.status if manifest else 'unknown'}: "
+        err.print(f"run {run_dir.name} ended with status "
+                  f"{manifest.status if manifest else 'unknown'}: "
                   f"{manifest.error if manifest else ''}", highlight=False, soft_wrap=True)
         return False
     return True
 
 
-def _execute(spec: object, replay: Path | None) -> Path:
+def _execute_all(specs: list, replay: Path | None) -> list:
+    """Run every spec with the local executor, with one progress bar per run plus a total."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from scaffold.runner import Run, prepare_replay_dir, run_dir_for
+    from scaffold.executors import LocalExecutor
 
-    run_dir = prepare_replay_dir(spec, replay) if replay else run_dir_for(spec)  # type: ignore[arg-type]
-    runner = Run(spec, run_dir, replay_from=replay)  # type: ignore[arg-type]
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=not err.is_terminal)
+    total_steps = sum(s.steps for s in specs)
     with progress:
-        bar = progress.add_task(f"{spec.name} steps", total=spec.steps)  # type: ignore[attr-defined]
+        total = progress.add_task("all runs", total=total_steps)
+        bars: dict[str, object] = {}
+        done: dict[str, int] = {}
 
-        def on_step(done: int, total: int) -> None:
-            progress.update(bar, completed=done, total=total)
+        def on_step(run_id: str, step: int, steps: int) -> None:
+            if run_id not in bars:
+                bars[run_id] = progress.add_task(run_id, total=steps)
+            progress.update(bars[run_id], completed=step)  # type: ignore[arg-type]
+            done[run_id] = step
+            progress.update(total, completed=sum(done.values()))
             if not err.is_terminal:
-                err.print(f"step {done}/{total}", highlight=False)
+                err.print(f"{run_id}: step {step}/{steps}", highlight=False)
 
-        result = asyncio.run(runner.execute(on_step))
-    if result.skipped:
-        err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
-    return run_dir
+        return asyncio.run(LocalExecutor(specs, replay, on_step).run_all())
 
 
 def _fmt(value: float | None) -> str:

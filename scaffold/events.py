@@ -33,6 +33,8 @@ class RunStart(Event):
     seed: int
     resumed: bool = False
     """True when this marks the continuation of an interrupted run."""
+    previous_failure: str | None = None
+    """When resuming a failed run: why it failed (the failed tail of the log was cut)."""
 
 
 class RunEnd(Event):

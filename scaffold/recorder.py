@@ -41,6 +41,8 @@ class RunManifest(BaseModel):
     memory_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     """Per agent, the memory backends its condition expanded to, with their settings."""
     resumes: int = 0
+    failures: list[dict[str, Any]] = Field(default_factory=list)
+    """Every failure of this run: when, at which step, and why (kept across resumes)."""
 
 
 def package_versions() -> dict[str, str]:

@@ -67,10 +67,13 @@ class Run:
         spec: the resolved spec.
         run_dir: where to write; an existing unfinished run there is resumed.
         replay_from: a run directory whose cassette serves every model call.
+        limits: model-call limits shared with concurrent runs.
     """
 
-    def __init__(self, spec: ExperimentSpec, run_dir: Path, replay_from: Path | None = None):
+    def __init__(self, spec: ExperimentSpec, run_dir: Path, replay_from: Path | None = None,
+                 limits: Any = None):
         self.spec = spec
+        self.limits = limits
         self.run_dir = run_dir
         self.replay_from = replay_from
         self.recorder = RunRecorder(run_dir)
@@ -106,12 +109,13 @@ class Run:
             truncate_cassette(self.recorder.cassette_path, keep)
         bus = EventBus(self.run_id, start_seq=keep or 0)
         bus.subscribe(self.recorder.write, primary=True)
-        manifest.status = "running"
+        previous = manifest.error if resuming and manifest.status == "failed" else None
+        manifest.status, manifest.error = "running", None
         manifest.resumes += 1 if resuming else 0
         self.recorder.write_manifest(manifest)
         first_step = min(int(s.get("step", 0)) for s in saved.values())
         bus.emit(RunStart, step=first_step, spec=manifest.spec, seed=self.spec.seed,
-                 resumed=resuming)
+                 resumed=resuming, previous_failure=previous)
         cassette = CassetteWriter(self.recorder.cassette_path)
         agents: list[AgentRuntime] = []
         try:
@@ -136,7 +140,8 @@ class Run:
                ) -> tuple[list[AgentRuntime], TrackerSet, list[AgentRuntime]]:
         """Client, trackers and agents, with memory restored from the checkpoints."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
-        client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay)
+        client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
+                             limits=self.limits)
         trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
         agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]
@@ -214,6 +219,8 @@ class Run:
         bus.emit(RunEnd, step=step, status=status, reason=reason)
         manifest.status = status
         manifest.error = reason
+        manifest.failures.append({"at": time.time(), "status": status, "step": step,
+                                  "error": reason})
         self.recorder.write_manifest(manifest)
         self.recorder.close()
         if interrupted:

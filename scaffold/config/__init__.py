@@ -4,6 +4,7 @@ from scaffold.config._base import Spec
 from scaffold.config._experiment import (
     DEFAULT_MODEL,
     AgentSpec,
+    ExecutionSpec,
     ExperimentSpec,
     GenerationSpec,
     JudgeSpec,
@@ -59,6 +60,7 @@ __all__ = [
     "NotesSpec",
     "VectorSpec",
     "AgentSpec",
+    "ExecutionSpec",
     "ExperimentSpec",
     "GenerationSpec",
     "MemorySpec",

@@ -97,6 +97,21 @@ class ProbeSchedule(Spec):
         return names
 
 
+class ExecutionSpec(Spec):
+    """How runs execute: runs at once, model-call limits, retries of failed runs."""
+
+    concurrency: int = Field(default=1, ge=1, le=1024)
+    """Runs executed at the same time (asyncio)."""
+    model_concurrency: dict[str, int] = Field(default_factory=dict)
+    """Calls in flight per model name; models not listed get default_model_concurrency."""
+    default_model_concurrency: int = Field(default=8, ge=1)
+    """Calls in flight per model when not listed (in-process local models always take 1)."""
+    requests_per_minute: dict[str, int] = Field(default_factory=dict)
+    """Optional request-rate cap per model name."""
+    retries: int = Field(default=0, ge=0, le=20)
+    """Times a failed run is retried (resuming where it stopped); each failure is recorded."""
+
+
 class SweepSpec(Spec):
     """Axes crossed into runs: each extra key is an axis (`memory`, `model`, `seed`, `steps`,
     or a dotted spec path) with a list of values; `exclude` drops matching combinations."""
@@ -186,6 +201,8 @@ class ExperimentSpec(Spec):
     """Summarizer and judge roles."""
     retry: RetrySpec = Field(default_factory=RetrySpec)
     """Retry policy for model calls."""
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
+    """Concurrency, rate limits and run retries."""
     personas: dict[str, PersonaSpec] = Field(min_length=1)
     """Personas by key. In a config file an entry may instead name an external set
     (`{from: <path>, format: ...}`, see scaffold.personas); parse_experiment expands it into

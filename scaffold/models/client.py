@@ -99,16 +99,18 @@ class ModelClient:
         replay: serve responses from this cassette instead of calling models.
         live_fallback: with `replay`, call the model for requests the cassette lacks (used by
             re-scoring: recorded calls are free, new ones are made and recorded).
+        limits: model-call limits shared with other runs (calls in flight, requests/minute).
     """
 
     def __init__(self, emit: Emit, retry: RetrySpec | None = None,
                  cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
-                 live_fallback: bool = False):
+                 live_fallback: bool = False, limits: Any = None):
         self.emit = emit
         self.retry = retry or RetrySpec()
         self.cassette = cassette
         self.replay = replay
         self.live_fallback = live_fallback
+        self.limits = limits
 
     async def complete(self, model: str, messages: list[dict[str, Any]], ctx: CallContext,
                        **params: Any) -> Completion:
@@ -177,10 +179,13 @@ class ModelClient:
                 "sample": ctx.sample, "persona": ctx.persona}
         litellm.drop_params = True  # providers reject params they lack (e.g. seed)
         litellm.suppress_debug_info = True
-        raw = await litellm.acompletion(
-            model=model, messages=messages, num_retries=0, timeout=self.retry.timeout_s,
-            metadata={"scaffold": meta}, **params,
-        )
+        kwargs = dict(model=model, messages=messages, num_retries=0, timeout=self.retry.timeout_s,
+                      metadata={"scaffold": meta}, **params)
+        if self.limits is None:
+            raw = await litellm.acompletion(**kwargs)
+        else:
+            async with self.limits.slot(model):
+                raw = await litellm.acompletion(**kwargs)
         if not getattr(raw, "choices", None):
             raise ValueError("malformed response: no choices")
         return raw
