@@ -50,6 +50,9 @@ def run(
              "summary+vector, core-ro, core-rw, notes, full, or a plugin).")] = None,
     replay: Annotated[Optional[Path], typer.Option(
         help="Serve every model call from this run directory's cassette.")] = None,
+    executor: Annotated[str, typer.Option(help="local (asyncio) or ray.")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="Ray cluster address (with --executor ray).")] = None,
 ) -> None:
     """Run an experiment (resumes an unfinished run with the same spec)."""
     from scaffold.config import apply_overrides, load_experiment
@@ -66,8 +69,15 @@ def run(
     if replay and len(variants) > 1:
         _fail(ScaffoldError("--replay serves one run: this file sweeps "
                             f"{len(variants)} runs; pick one with the overrides"), 2)
+    if executor not in ("local", "ray") or (executor == "ray" and replay):
+        _fail(ScaffoldError("--executor is 'local' or 'ray' (replay runs locally)"), 2)
     try:
-        results = _execute_all(variants, replay)
+        if executor == "ray":
+            from scaffold.ray_executor import RayExecutor
+
+            results = RayExecutor(variants, address).run_all()
+        else:
+            results = _execute_all(variants, replay)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return
