@@ -9,6 +9,8 @@ from scaffold import registry
 from scaffold.errors import PluginNotFound
 
 _installed: set[str] = set()
+_native: set[str] = set()
+"""Providers with no model plugin (litellm's own): looked up once, not on every call."""
 _lock = threading.Lock()
 
 
@@ -23,11 +25,12 @@ def ensure_provider(model: str) -> None:
     Models of litellm's own providers (openai/, ollama/, hosted_vllm/, ...) need nothing.
     """
     provider = provider_of(model)
-    if not provider or provider in _installed:
+    if not provider or provider in _installed or provider in _native:
         return
     try:
         factory = registry.get("model", provider)
     except PluginNotFound:
+        _native.add(provider)
         return
     with _lock:
         if provider in _installed:
