@@ -25,6 +25,11 @@ def _fail(exc: ScaffoldError, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _fail_for(exc: ScaffoldError) -> None:
+    """Exit 2 for a bad config or setting, 1 for anything else that went wrong."""
+    _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
+
+
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
     """Check an experiment file; print `ok` or every problem with its field path (exit 2)."""
@@ -207,11 +212,8 @@ def fork(
 
     try:
         spec, target = asyncio.run(prepare_fork(run_dir, at_step, set_ or [], out_dir))
-    except ConfigError as exc:
-        _fail(exc, 2)
-        return
     except ScaffoldError as exc:
-        _fail(exc, 1)
+        _fail_for(exc)
         return
     err.print(f"fork of {run_dir} at step {at_step} -> {target}", highlight=False)
     try:
@@ -243,11 +245,8 @@ def rescore(
         spec = load_experiment(config) if config else None
         rescorer = Rescorer(run_dir, scorer or ["rules"], judge_model, spec)
         added = asyncio.run(rescorer.run(reprobe=reprobe))
-    except ConfigError as exc:
-        _fail(exc, 2)
-        return
     except ScaffoldError as exc:
-        _fail(exc, 1)
+        _fail_for(exc)
         return
     out.print(f"{added} events appended to {run_dir / 'events.jsonl'} ({rescorer.pass_id})")
 
