@@ -10,7 +10,10 @@ import pytest
 
 @pytest.mark.parametrize("module", [
     "scaffold", "scaffold.cli", "scaffold.runner", "scaffold.config", "agents",
-    "agents.persona.graph", "memory", "memory.summary", "memory.window",
+    "agents.persona.graph", "memory", "memory.summary", "memory.window", "memory.vector",
+    "memory.core", "memory.notes", "memory.embeddings", "scaffold.executors", "scaffold.fork",
+    "scaffold.rescore", "scaffold.metrics", "scaffold.report", "scaffold.models.local",
+    "scaffold.trackers.judge", "scaffold.trackers.embedding", "scaffold.personas",
 ])
 def test_no_textual(module: str) -> None:
     code = f"import sys, {module}; assert 'textual' not in sys.modules, 'textual imported'"
