@@ -16,6 +16,18 @@ class MemoryRecord(MemoryChange):
     """A change to memory, as a backend reports it; the runner turns it into a `memory` event."""
 
 
+def snapshot_strings(data: Any, key: str, backend: str) -> list[str]:
+    """The list of strings under `key` in a backend snapshot.
+
+    Raises:
+        ValueError: `data` is not a snapshot holding such a list.
+    """
+    values = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"not a {backend} snapshot: expected {{'{key}': [str, ...]}}")
+    return list(values)
+
+
 class ContextWindow:
     """The messages currently in the agent's context, oldest first."""
 

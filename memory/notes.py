@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from memory._contract import BackendContext, CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord, snapshot_strings
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
 
@@ -112,10 +112,7 @@ class NotesMemory:
         Raises:
             ValueError: not a notes snapshot.
         """
-        notes = data.get("notes") if isinstance(data, dict) else None
-        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
-            raise ValueError("not a notes snapshot: expected {'notes': [str, ...]}")
-        self.notes = list(notes)
+        self.notes = snapshot_strings(data, "notes", "notes")
         self.last_step = int(data.get("last_step", -1))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from memory._contract import BackendContext, CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord, snapshot_strings
 from memory.prompts import summary_prompt
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
@@ -197,10 +197,7 @@ class SummaryMemory:
         Raises:
             ValueError: not a summary snapshot.
         """
-        summaries = data.get("summaries") if isinstance(data, dict) else None
-        if not isinstance(summaries, list) or not all(isinstance(x, str) for x in summaries):
-            raise ValueError("not a summary snapshot: expected {'summaries': [str, ...]}")
-        self.summaries = list(summaries)
+        self.summaries = snapshot_strings(data, "summaries", "summary")
 
 
 @memory_backend("summary")

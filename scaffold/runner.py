@@ -161,19 +161,18 @@ class Run:
         known = set(snapshot.get("backends", {}))
         fresh = [b for b in rt.stack.backends if b.name not in known]
         if manifest is None or not manifest.forked_from or not fresh or \
-                manifest.steps_done != rt.step or self._history_indexed(rt):
+                manifest.steps_done != rt.step:
             return
+        events = [e for e in read_events(self.recorder.events_path) if e.agent_id == rt.id]
+        if any(isinstance(e, MemoryEvent) and e.kind == "insert" and e.step == rt.step
+               for e in events):
+            return  # indexed already, before an interruption
         history = [Message(id=e.message_id, role=e.role, content=e.content, author=e.author,
                            step=e.step, tool_calls=e.tool_calls, tool_call_id=e.tool_call_id)
-                   for e in read_events(self.recorder.events_path)
-                   if isinstance(e, MessageEvent) and e.agent_id == rt.id]
+                   for e in events if isinstance(e, MessageEvent)]
         for backend in fresh:
             for record in backend.observe(history) or []:
                 rt.emit(MemoryEvent, **record.model_dump())
-
-    def _history_indexed(self, rt: AgentRuntime) -> bool:
-        return any(isinstance(e, MemoryEvent) and e.agent_id == rt.id and e.step == rt.step
-                   and e.kind == "insert" for e in read_events(self.recorder.events_path))
 
     async def _saved_state(self, graph: Any, agent_id: str) -> dict[str, Any]:
         snapshot = await graph.aget_state({"configurable": {"thread_id": agent_id}})
