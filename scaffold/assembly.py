@@ -51,6 +51,24 @@ def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None) -> l
     return [registry.get("tracker", "probes")(spec.probes, scorers, spec.seed)]
 
 
+def build_task(spec: ExperimentSpec, client: ModelClient | None, run_dir: Path) -> Any:
+    """The run's task environment, built by registry name; simulated users call models through
+    the run's client (purpose 'user', model role `models.user`)."""
+    from scaffold.tasks.base import TaskContext
+
+    user_model = spec.models.user or spec.model
+
+    async def complete(messages: list[dict[str, Any]], *, agent_id: str, step: int,
+                       persona: dict[str, Any] | None = None, **params: Any) -> Any:
+        assert client is not None
+        ctx = CallContext(purpose="user", agent_id=agent_id, step=step, persona=persona or {})
+        return await client.complete(user_model, messages, ctx, **params)
+
+    ctx = TaskContext(spec=spec, agent_ids=[a.id for a in spec.agents], seed=spec.seed,
+                      run_dir=run_dir, complete=complete if client is not None else None)
+    return registry.get("task", spec.task.kind)(ctx)
+
+
 def build_agent(spec: ExperimentSpec, agent: AgentSpec, run_dir: Path, client: ModelClient,
                 bus: EventBus, trackers: TrackerSet) -> AgentRuntime:
     """One agent's runtime with a fresh memory stack."""

@@ -157,6 +157,19 @@ class ControlEvent(Event):
     type: Literal["control"] = "control"
     action: Literal["pause", "resume", "inject", "fork", "probe_now"]
     detail: str = ""
+    """What was done: the injected text, the fork spec's path, ..."""
+    command_id: str | None = None
+    """Id of the control command applied (see scaffold.control); None for run-made events."""
+
+
+class TaskEvent(Event):
+    type: Literal["task"] = "task"
+    name: str
+    """What the task recorded: tests, sandbox, chunk, speaker, done, ..."""
+    text: str = ""
+    """One-line summary for humans."""
+    data: dict[str, Any] = Field(default_factory=dict)
+    """Task-specific details."""
 
 
 AnyEvent = Annotated[
@@ -172,6 +185,7 @@ AnyEvent = Annotated[
         ScoreEvent,
         TrackerErrorEvent,
         ControlEvent,
+        TaskEvent,
     ],
     Field(discriminator="type"),
 ]

@@ -53,10 +53,26 @@ async def prepare_fork(source: Path, step: int, sets: list[str], out: Path) -> t
     if not 0 <= step <= manifest.steps_done:
         raise RunDirError(f"--at-step {step}: {source} has completed steps 0..{manifest.steps_done}")
     data["out"] = str(out)
+    data.pop("fork", None)
     spec = parse_experiment(apply_settings(data, sets), "--set")
     target = fork_dir(source, out, spec, step, sets)
-    if target.exists():
-        return spec, target  # an earlier fork attempt: resume it
+    if not target.exists():  # else: an earlier fork attempt, resumed by running it
+        await materialize_fork(source, spec, step, target, sets)
+    return spec, target
+
+
+async def materialize_fork(source: Path, spec: ExperimentSpec, step: int, target: Path,
+                           sets: list[str] | None = None) -> None:
+    """Write `target` as a run of `spec` that continues `source` after `step`: the source's
+    events and cassette through that step, each agent's step-N checkpoint, and a manifest.
+
+    Raises:
+        RunDirError: the source is not a run, or has no checkpoint at that step.
+    """
+    manifest, _ = _source(source)
+    if not 0 <= step <= manifest.steps_done:
+        raise RunDirError(f"fork step {step}: {source} has completed steps "
+                          f"0..{manifest.steps_done}")
     states = {a.id: await _state_at(source, a.id, step) for a in spec.agents}
     seq = max((s.get("seq", 0) for s in states.values() if s), default=0)
     _copy_history(source, target, seq)
@@ -65,8 +81,7 @@ async def prepare_fork(source: Path, step: int, sets: list[str], out: Path) -> t
     recorder.write_manifest(RunManifest(
         run_id=target.name, experiment=spec.name, seed=spec.seed,
         spec=spec.model_dump(mode="json"), versions=manifest.versions, steps_done=step,
-        forked_from={"run_dir": str(source), "step": step, "set": sets}))
-    return spec, target
+        forked_from={"run_dir": str(source), "step": step, "set": list(sets or [])}))
 
 
 def _copy_history(source: Path, target: Path, seq: int) -> None:

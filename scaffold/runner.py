@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from scaffold import registry
-from scaffold.assembly import build_agent, build_trackers
+from scaffold.assembly import build_agent, build_task, build_trackers
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec
+from scaffold.control_runner import RunControls
 from scaffold.errors import RunDirError, ScaffoldError
 from scaffold.events import MemoryEvent, MessageEvent, RunEnd, RunStart
 from scaffold.messages import Message
@@ -118,18 +119,24 @@ class Run:
                  resumed=resuming, previous_failure=previous)
         cassette = CassetteWriter(self.recorder.cassette_path)
         agents: list[AgentRuntime] = []
+        task: Any = None
         try:
-            agents, trackers, unfinished = self._build(bus, cassette, saved)
-            for rt in unfinished:  # finish the step a failure interrupted, from its last node
+            agents, trackers, unfinished, client = self._build(bus, cassette, saved)
+            task, start = self._task(client, agents, saved)
+            for rt in unfinished:  # finish the act a failure interrupted, from its last node
                 await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
                                     durability="exit")
-            await self._loop(graph, agents, trackers, manifest, on_step)
+            controls = RunControls(self.run_dir, {rt.id: rt for rt in agents}, trackers,
+                                   self.spec, bus)
+            await self._loop(graph, agents, trackers, task, start, manifest, on_step, controls)
         except BaseException as exc:
             return self._finish_failed(bus, manifest, exc, agents, first_step)
         finally:
             cassette.close()
             for rt in agents:
                 rt.stack.close()
+            if task is not None:
+                await task.close()
         bus.emit(RunEnd, step=max(rt.step for rt in agents), status="done")
         manifest.status = "done"
         self.recorder.write_manifest(manifest)
@@ -137,7 +144,7 @@ class Run:
         return RunResult(self.run_dir, "done")
 
     def _build(self, bus: EventBus, cassette: CassetteWriter, saved: dict[str, dict[str, Any]]
-               ) -> tuple[list[AgentRuntime], TrackerSet, list[AgentRuntime]]:
+               ) -> tuple[list[AgentRuntime], TrackerSet, list[AgentRuntime], ModelClient]:
         """Client, trackers and agents, with memory restored from the checkpoints."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
@@ -150,10 +157,24 @@ class Run:
             if saved[rt.id].get("memory"):
                 rt.stack.restore(saved[rt.id]["memory"])
                 rt.step = int(saved[rt.id].get("step", 0))
+                rt.turns = int(saved[rt.id].get("turns", rt.step))
                 self._index_history(rt, saved[rt.id]["memory"])
             if saved[rt.id]["unfinished"]:
                 unfinished.append(rt)
-        return agents, trackers, unfinished
+        return agents, trackers, unfinished, client
+
+    def _task(self, client: ModelClient, agents: list[AgentRuntime],
+              saved: dict[str, dict[str, Any]]) -> tuple[Any, int]:
+        """The run's task, restored from the newest task state any agent's checkpoint holds;
+        and the step to go on from."""
+        task = build_task(self.spec, client, self.run_dir)
+        states = [s for s in saved.values() if s.get("task") is not None]
+        newest = max(states, key=lambda s: int(s.get("task_seq", 0)), default=None)
+        if newest is not None:
+            task.load(newest["task"])
+        for rt in agents:
+            rt.task = task
+        return task, int(newest.get("task_step", 1)) if newest else 1
 
     def _index_history(self, rt: AgentRuntime, snapshot: dict[str, Any]) -> None:
         """A fork's new backends (e.g. a vector store) learn the transcript up to the fork."""
@@ -181,31 +202,34 @@ class Run:
         return values
 
     async def _loop(self, graph: Any, agents: list[AgentRuntime], trackers: TrackerSet,
-                    manifest: RunManifest, on_step: StepCallback | None) -> None:
+                    task: Any, start: int, manifest: RunManifest,
+                    on_step: StepCallback | None, controls: RunControls) -> None:
         await trackers.call("on_run_start", agents)
-        task = registry.get("task", self.spec.task.kind)(self.spec.task, self.spec.seed)
-        first = min(rt.step for rt in agents) + 1
-        last_reply: dict[str, str | None] = {rt.id: None for rt in agents}
-        for step in range(first, self.spec.steps + 1):
-            for rt in agents:
-                if rt.step >= step:
-                    continue
-                turn = task.turn(step, last_reply[rt.id])
+        by_id = {rt.id: rt for rt in agents}
+        step = start
+        while step <= self.spec.steps and not task.done():
+            while True:
+                await controls.apply()
+                turn = await task.next_turn(step)
                 if turn is None:
                     break
-                message = Message(id=f"{rt.id}-{step}-u", role="user", content=turn.text,
-                                  author=turn.author, step=step)
-                state = await graph.ainvoke(
-                    {"step": step, "pending": message.model_dump(mode="json")},
+                rt = by_id[turn.agent_id]
+                inputs = [*turn.inputs, *controls.take_injected(rt.id)]
+                pending = [Message(id=f"{rt.id}-{step}-u{i or ''}", role="user",
+                                   content=t.text, author=t.author, step=step
+                                   ).model_dump(mode="json") for i, t in enumerate(inputs)]
+                await graph.ainvoke(
+                    {"step": step, "pending": pending, "turn": turn.model_dump(mode="json")},
                     {"configurable": {"thread_id": rt.id}}, context=rt, durability="exit",
                 )
-                last_reply[rt.id] = state.get("last_reply")
-            manifest.steps_done = step
+            manifest.steps_done = max(manifest.steps_done, step)
             if time.monotonic() - self._manifest_written >= 1.0 or step == self.spec.steps:
                 self.recorder.write_manifest(manifest)  # progress for watchers, at most 1/s
                 self._manifest_written = time.monotonic()
             if on_step:
                 on_step(step, self.spec.steps)
+            step += 1
+        await controls.apply()
         await trackers.call("on_run_end", agents)
 
     def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from memory import CompactionContext, MemoryRecord, MemoryStack, ModelInput
 from scaffold.bus import EventBus
 from scaffold.config import AgentSpec, PersonaSpec
-from scaffold.events import ContextEvent, Event, MemoryEvent, MessageEvent
+from scaffold.events import ContextEvent, Event, MemoryEvent, MessageEvent, TaskEvent
 from scaffold.messages import Message
 from scaffold.models import CallContext, Completion, ModelClient
 from scaffold.trackers.base import TrackerSet
@@ -33,6 +34,10 @@ class AgentRuntime:
     trackers: TrackerSet
     seed: int
     step: int = 0
+    turns: int = 0
+    """Acts this agent has taken (equals `step` when every agent acts every step)."""
+    task: Any = None
+    """The run's Task (scaffold.tasks.Task), shared by its agents; offers tools, takes replies."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -110,7 +115,7 @@ class AgentRuntime:
         self.emit(ContextEvent, sections=model_input.sections,
                   total_tokens=model_input.total_tokens, budget_tokens=self.stack.budget_tokens)
         gen = self.spec.generation
-        tools = [t.schema() for t in self.stack.tools()] or None
+        tools = [t.schema() for t in self.tools().values()] or None
         reply = await self.call("agent", model_input.messages, temperature=gen.temperature,
                                 max_tokens=gen.max_tokens, seed=self.seed + self.step,
                                 tools=tools)
@@ -123,7 +128,7 @@ class AgentRuntime:
 
     async def run_tools(self, message: Message, tool_round: int) -> None:
         """Execute the tool calls of `message`; results (and errors) go back as tool messages."""
-        tools = {t.name: t for t in self.stack.tools()}
+        tools = self.tools()
         for j, call in enumerate(message.tool_calls or []):
             function = call.get("function") or {}
             result = await self._run_tool(tools, str(function.get("name")),
@@ -132,6 +137,18 @@ class AgentRuntime:
                 id=f"{self.id}-{self.step}-t{tool_round}-{j}", role="tool", content=result,
                 author="tool", step=self.step, tool_call_id=call.get("id"),
                 name=str(function.get("name"))))
+
+    def tools(self) -> dict[str, Any]:
+        """Tools offered to the agent by name: its memory's, then its task's."""
+        tools = {t.name: t for t in self.stack.tools()}
+        if self.task is not None:
+            tools.update({t.name: t for t in self.task.tools(self.id)})
+        return tools
+
+    def record_outcomes(self, outcomes: list[Any]) -> None:
+        """Emit the facts a task reported (TaskOutcome models) as `task` events."""
+        for outcome in outcomes:
+            self.emit(TaskEvent, **outcome.model_dump())
 
     async def _run_tool(self, tools: dict[str, Any], name: str, arguments: Any) -> str:
         tool = tools.get(name)
@@ -143,9 +160,12 @@ class AgentRuntime:
             return f"error: arguments for {name} are not valid JSON: {arguments!r}"
         await self._before_change("core_edit" if name.startswith("core_memory") else name)
         try:
-            text, record = tool.run(args)
+            result = tool.run(args)
+            text, record = await result if inspect.isawaitable(result) else result
         except (ValueError, TypeError) as exc:
             return f"error: {exc}"
-        if record is not None:
+        if isinstance(record, MemoryRecord):
             await self.record_memory(record)
+        elif record is not None:
+            self.record_outcomes([record])
         return text

@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 from agents.persona.state import PersonaState
 from scaffold.messages import Message
 from scaffold.runtime import AgentRuntime
+from scaffold.tasks.base import AgentTurn
 
 
 MAX_TOOL_ROUNDS = 4
@@ -23,8 +24,7 @@ async def observe(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[s
     """Take the incoming turn into the context."""
     rt = runtime.context
     rt.step = state["step"]
-    pending = state.get("pending")
-    if pending:
+    for pending in state.get("pending") or []:
         rt.add_message(Message.model_validate(pending))
     return _saved(rt, pending=None, tool_round=0, pending_tools=None)
 
@@ -60,7 +60,15 @@ def after_respond(state: PersonaState) -> str:
 
 
 async def track(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
-    """End-of-step trackers (periodic probe rounds); they never change the context."""
+    """The task takes the reply; then end-of-act trackers (periodic probe rounds), which never
+    change the context."""
     rt = runtime.context
+    update: dict[str, Any] = {}
+    if state.get("turn") and rt.task is not None:
+        turn = AgentTurn.model_validate(state["turn"])
+        rt.record_outcomes(await rt.task.record(turn, rt.step, state.get("last_reply") or ""))
+        rt.turns += 1
+        update = {"turn": None, "turns": rt.turns, "task": rt.task.state(),
+                  "task_step": rt.step, "task_seq": rt.bus.seq}
     await rt.trackers.call("on_step", rt, rt.step, agent_id=rt.id, step=rt.step)
-    return {"seq": rt.bus.seq}
+    return {"seq": rt.bus.seq, **update}

@@ -16,12 +16,22 @@ class PersonaState(TypedDict, total=False):
         last_reply: the agent's last reply text.
         pending_tools: the last reply (serialised Message) while its tool calls are unrun.
         tool_round: tool-call rounds done in this step.
+        turn: the task's act being answered (a serialised AgentTurn) until the task took the reply.
+        turns: acts this agent has taken.
+        task: the task's state after this agent's last act (see scaffold.tasks.Task.state).
+        task_step: the step of that act.
+        task_seq: the event seq when the task state was taken (the newest one wins on resume).
     """
 
     step: int
-    pending: dict[str, Any] | None
+    pending: list[dict[str, Any]] | None
     memory: dict[str, Any]
     seq: int
     last_reply: str
     pending_tools: dict[str, Any] | None
     tool_round: int
+    turn: dict[str, Any] | None
+    turns: int
+    task: dict[str, Any]
+    task_step: int
+    task_seq: int

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from scaffold.config._base import SLUG, Spec
 from scaffold.config._memory import MemorySpec
 from scaffold.config._persona import PersonaSpec
+from scaffold.config._task import TaskSpec
 
 DEFAULT_MODEL = "local/qwen2.5-0.5b-instruct"
 """The embedded default: runs in-process on a CPU, offline, with no keys."""
@@ -37,26 +37,8 @@ class AgentSpec(Spec):
     """The memory condition."""
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
     """Sampling for the agent's replies."""
-
-
-class PressureTurn(Spec):
-    """A user turn that challenges the persona at a given step."""
-
-    step: int = Field(ge=1)
-    """The step whose user turn this replaces."""
-    text: str = Field(min_length=1)
-    """What the user says."""
-
-
-class TaskSpec(Spec):
-    """The environment that drives the agent."""
-
-    kind: str = "conversation"
-    """Registered task name."""
-    turns: list[str] = Field(default_factory=list)
-    """User turns, cycled; empty uses the built-in cycle of everyday topics."""
-    pressure: list[PressureTurn] = Field(default_factory=list)
-    """Identity-pressure turns at given steps."""
+    probe: bool = True
+    """Ask this agent identity probes (e.g. probe only one side of a self-chat)."""
 
 
 class ProbeSchedule(Spec):
@@ -167,6 +149,8 @@ class ModelRoles(Spec):
     """Writes summaries; defaults to each agent's model."""
     judge: str | None = None
     """Scores answers with a rubric; defaults to each agent's model."""
+    user: str | None = None
+    """Plays the simulated user of the `pressure` task; defaults to the experiment's model."""
 
 
 class RetrySpec(Spec):
@@ -180,6 +164,17 @@ class RetrySpec(Spec):
     """Upper bound on one wait."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Per-request timeout for remote models."""
+
+
+class ForkSource(Spec):
+    """Start this run from another run's checkpoint (written by the TUI's `f`)."""
+
+    run: str
+    """The source run directory."""
+    step: int = Field(ge=0)
+    """Continue after this step; history up to it is copied."""
+    agent: str | None = None
+    """The agent selected when the fork was asked for (informational)."""
 
 
 class ExperimentSpec(Spec):
@@ -217,12 +212,16 @@ class ExperimentSpec(Spec):
     """LLM judge settings (model: models.judge)."""
     sweep: SweepSpec | None = None
     """Axes to cross into several runs (see `scaffold plan`)."""
+    fork: ForkSource | None = None
+    """Continue from another run's checkpoint instead of starting at step 0."""
 
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:
+        user_persona = self.task.user.persona if self.task.kind == "pressure" else None
         if not self.agents:
             # Keys of expanded persona sets hold "/", which agent ids (slugs) may not.
-            agents = [AgentSpec(id=key.replace("/", "."), persona=key) for key in self.personas]
+            agents = [AgentSpec(id=key.replace("/", "."), persona=key) for key in self.personas
+                      if key != user_persona]
             object.__setattr__(self, "agents", agents)
         ids = [a.id for a in self.agents]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -234,7 +233,24 @@ class ExperimentSpec(Spec):
                 raise ValueError(
                     f"agents[{i}].persona: unknown persona {agent.persona!r} (known: {known})"
                 )
+        self._check_task(ids, user_persona)
         return self
+
+    def _check_task(self, ids: list[str], user_persona: str | None) -> None:
+        kind, n = self.task.kind, len(ids)
+        if kind == "selfchat" and n != 2:
+            raise ValueError(f"task.kind: selfchat needs exactly 2 agents, got {n}")
+        if kind == "selfchat" and self.task.selfchat.first not in (None, *ids):
+            raise ValueError(f"task.selfchat.first: {self.task.selfchat.first!r} is not an "
+                             f"agent id (agents: {', '.join(ids)})")
+        if kind == "room" and not 2 <= n <= 16:
+            raise ValueError(f"task.kind: a room needs 2 to 16 agents, got {n}")
+        if user_persona is not None and user_persona not in self.personas:
+            known = ", ".join(sorted(self.personas))
+            raise ValueError(f"task.user.persona: unknown persona {user_persona!r} "
+                             f"(known: {known})")
+        if kind == "pressure" and self.task.user.style == "custom" and not self.task.user.goal:
+            raise ValueError("task.user.goal: style 'custom' needs a goal")
 
     def agent_model(self, agent: AgentSpec) -> str:
         """The model an agent runs on."""

@@ -54,6 +54,33 @@ def _expand_persona_sources(data: dict[str, Any], source: str,
     return {**data, "personas": expanded}
 
 
+TASK_FILES = (("coding", "problems"), ("reading", "document"))
+"""Task settings that name a file: resolved against the config's directory when loading."""
+
+
+def _resolve_task_files(data: dict[str, Any], source: str,
+                        base_dir: str | Path | None) -> dict[str, Any]:
+    """Make task file paths absolute (relative to the config file) and check they exist."""
+    task = data.get("task")
+    if not isinstance(task, dict):
+        return data
+    task = dict(task)
+    problems = []
+    for section, key in TASK_FILES:
+        settings = task.get(section)
+        if not isinstance(settings, dict) or not isinstance(settings.get(key), str):
+            continue
+        path = Path(settings[key]).expanduser()
+        if not path.is_absolute():
+            path = (Path(base_dir) if base_dir else Path.cwd()) / path
+        if not path.is_file():
+            problems.append(f"task.{section}.{key}: file not found: {path}")
+        task[section] = {**settings, key: str(path.resolve())}
+    if problems:
+        raise ConfigError(source, problems)
+    return {**data, "task": task}
+
+
 def parse_experiment(data: Any, source: str = "<config>",
                      base_dir: str | Path | None = None) -> ExperimentSpec:
     """Validate already-loaded data.
@@ -70,6 +97,7 @@ def parse_experiment(data: Any, source: str = "<config>",
         kind = type(data).__name__ if data is not None else "an empty document"
         raise ConfigError(source, [f"(top level): expected a mapping of fields, got {kind}"])
     data = _expand_persona_sources(data, source, base_dir)
+    data = _resolve_task_files(data, source, base_dir)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:

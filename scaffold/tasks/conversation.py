@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from scaffold.config import TaskSpec
 from scaffold.registry import task
-from scaffold.tasks.base import TaskTurn
+from scaffold.tasks.base import AgentTurn, PerAgentTask, TaskContext, TaskOutcome, TaskTurn
 
 EVERYDAY_TOPICS = (
     "What did you have for breakfast this morning, and do you always eat the same thing?",
@@ -37,35 +35,40 @@ EVERYDAY_TOPICS = (
 )
 
 
-class ConversationTask:
+def scripted_pressure(ctx: TaskContext) -> dict[int, str]:
+    """The task section's scripted pressure turns by step."""
+    return {p.step: p.text for p in ctx.settings.pressure}
+
+
+class ConversationTask(PerAgentTask):
     """A user who talks about everyday topics, in a seeded order, with pressure turns.
 
-    Args:
-        spec: the task settings (turns, pressure).
-        seed: shuffles the built-in topics.
+    Every agent gets the same user (its own copy); the run's step count ends the task.
     """
 
     name = "conversation"
 
-    def __init__(self, spec: TaskSpec, seed: int = 0):
-        turns = list(spec.turns) or list(EVERYDAY_TOPICS)
-        if not spec.turns:
-            random.Random(seed).shuffle(turns)
+    def __init__(self, ctx: TaskContext):
+        super().__init__(ctx)
+        turns = list(ctx.settings.turns) or list(EVERYDAY_TOPICS)
+        if not ctx.settings.turns:
+            random.Random(ctx.seed).shuffle(turns)
         self.turns = turns
-        self.pressure = {p.step: p.text for p in spec.pressure}
+        self.pressure = scripted_pressure(ctx)
 
-    def turn(self, step: int, last_reply: str | None = None) -> TaskTurn | None:
-        """The user's turn at `step`; never done (the run's step count ends it)."""
+    async def inputs_for(self, agent_id: str, step: int) -> list[TaskTurn]:
+        """The user's turn at `step`."""
         if step in self.pressure:
-            return TaskTurn(text=self.pressure[step], author="user", kind="pressure")
-        return TaskTurn(text=self.turns[(step - 1) % len(self.turns)], author="user")
+            return [TaskTurn(text=self.pressure[step], author="user", kind="pressure")]
+        return [TaskTurn(text=self.turns[(step - 1) % len(self.turns)], author="user")]
 
-    def tools(self) -> list[dict[str, Any]]:
-        """No tools in a plain conversation."""
+    async def on_reply(self, agent_id: str, step: int, turn: AgentTurn,
+                       reply: str) -> list[TaskOutcome]:
+        """Nothing to record: the conversation does not depend on replies."""
         return []
 
 
 @task("conversation")
-def make_conversation(spec: TaskSpec, seed: int = 0) -> ConversationTask:
+def make_conversation(ctx: TaskContext) -> ConversationTask:
     """Factory for the registry."""
-    return ConversationTask(spec, seed)
+    return ConversationTask(ctx)

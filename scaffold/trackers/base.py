@@ -31,6 +31,9 @@ class Tracker:
     async def on_memory_event(self, agent: AgentRuntime, event: MemoryEvent) -> None:
         """Called after a memory change was recorded."""
 
+    async def on_probe_request(self, agent: AgentRuntime) -> None:
+        """Called when someone asks for a probe now (a `probe_now` control command)."""
+
     async def on_run_end(self, agents: list[AgentRuntime]) -> None:
         """Called once when the run finishes its steps."""
 

@@ -50,9 +50,14 @@ class ProbeTracker(Tracker):
         self._rounds: dict[tuple[str, int, str], int] = {}
 
     async def on_step(self, agent: AgentRuntime, step: int) -> None:
-        """Periodic round."""
-        if step % self.schedule.every == 0:
+        """Periodic round: after every N-th act of this agent (every N steps when it acts each
+        step; in a room or a self-chat, every N of its own turns)."""
+        if agent.turns and agent.turns % self.schedule.every == 0:
             await self.round(agent, "periodic")
+
+    async def on_probe_request(self, agent: AgentRuntime) -> None:
+        """A round asked for by hand (the TUI's `b`), even for agents not probed otherwise."""
+        await self.round(agent, "manual")
 
     async def before_memory_event(self, agent: AgentRuntime, kind: str) -> None:
         """Round on the context as it is before memory changes."""
@@ -90,6 +95,8 @@ class ProbeTracker(Tracker):
         Returns:
             The round id.
         """
+        if not agent.spec.probe and trigger != "manual":
+            return ""
         key = (agent.id, agent.step, trigger)
         k = self._rounds.get(key, 0)
         self._rounds[key] = k + 1

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from tests.helpers import events_of, make_spec, message_view, run_spec, spec_dict, write_config
+from tests.helpers.killing import kill_then_resume
 
 from scaffold.config import apply_overrides
 from scaffold.runner import Run, prepare_replay_dir, run_dir_for
@@ -168,23 +164,7 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path: Path, kill_after_lin
     data = spec_dict(out=str(tmp_path / "runs"), steps=30)
     config = write_config(tmp_path, data)
     reference = run_spec(make_spec(tmp_path / "ref", steps=30))
-    proc = subprocess.Popen([sys.executable, "-m", "scaffold.cli", "run", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    events_path = None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        found = list((tmp_path / "runs").glob("*/*/events.jsonl"))
-        if found and sum(1 for _ in found[0].open("rb")) >= kill_after_lines:
-            events_path = found[0]
-            break
-        time.sleep(0.01)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    rerun = subprocess.run([sys.executable, "-m", "scaffold.cli", "run", str(config)],
-                           capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
-    run_dir = (events_path or next((tmp_path / "runs").glob("*/*/events.jsonl"))).parent
+    run_dir = kill_then_resume(config, tmp_path / "runs", kill_after_lines)
     assert message_view(run_dir) == message_view(reference)
     assert score_view(run_dir) == score_view(reference)
     seqs = [e.seq for e in events_of(run_dir)]
