@@ -176,7 +176,7 @@ def plan(config: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) 
         _fail(exc, 2)
         return
     table = Table(title=f"{len(variants)} run(s)", title_justify="left")
-    for col in ("run id", "agents", "model", "memory", "seed", "steps", "calls",
+    for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", "calls",
                 "prompt tokens", "completion tokens"):
         table.add_column(col)
     totals = [0, 0, 0]
@@ -187,9 +187,9 @@ def plan(config: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) 
         table.add_row(run_id_for(spec), str(len(spec.agents)),
                       ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
                       ", ".join(sorted({a.memory.condition for a in spec.agents})),
-                      str(spec.seed), str(spec.steps), f"~{est.calls}",
+                      spec.task.kind, str(spec.seed), str(spec.steps), f"~{est.calls}",
                       f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
-    table.add_row("total", "", "", "", "", "", f"~{totals[0]}", f"~{totals[1]:,}",
+    table.add_row("total", "", "", "", "", "", "", f"~{totals[0]}", f"~{totals[1]:,}",
                   f"~{totals[2]:,}")
     out.print(table)
     out.print("Estimates: agent calls plus periodic and end probe rounds; rounds around memory "
@@ -318,6 +318,47 @@ def export(
         return
     for path in files:
         out.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def tui(
+    config: Annotated[Optional[Path], typer.Argument(
+        help="Experiment YAML file to run with the live view.")] = None,
+    attach: Annotated[Optional[Path], typer.Option(
+        help="Follow a run directory, or every run under an experiment directory, that "
+             "another process is writing (quitting never disturbs it).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Override the number of steps.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Override every agent's model.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Override the seed.")] = None,
+    out_dir: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,
+    no_probes: Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")] = False,
+    memory: Annotated[Optional[str], typer.Option(
+        help="Override every agent's memory condition.")] = None,
+) -> None:
+    """Run an experiment in a terminal UI, or follow one (--attach DIR) from its event logs."""
+    if (config is None) == (attach is None):
+        _fail(ScaffoldError("give an experiment file to run, or --attach DIR to follow"), 2)
+    if attach is not None:
+        _run_dir_arg(attach)
+        from tui import ScaffoldApp
+
+        ScaffoldApp.attach(attach).run()
+        return
+    from scaffold.config import apply_overrides, expand_sweep, load_experiment
+
+    try:
+        spec = apply_overrides(load_experiment(config), steps=steps, model=model, seed=seed,
+                               out=out_dir, no_probes=no_probes, memory=memory)
+        variants = expand_sweep(spec, str(config))
+    except ConfigError as exc:
+        _fail(exc, 2)
+        return
+    from tui import ScaffoldApp
+
+    viewer = ScaffoldApp.run_experiment(variants)
+    viewer.run()
+    if viewer.failed:
+        raise typer.Exit(1)
 
 
 def load_env_file(path: Path = Path(".env")) -> None:

@@ -16,14 +16,28 @@ class RunEstimate(BaseModel):
     completion_tokens: int
 
 
+SHARED_TURN_TASKS = frozenset({"selfchat", "room"})
+"""Tasks where one agent acts per step (the others wait for their turn)."""
+
+
+def turns_per_agent(spec: ExperimentSpec) -> int:
+    """Acts each agent takes: every step, or its share of the steps in a shared channel."""
+    if spec.task.kind in SHARED_TURN_TASKS:
+        return -(-spec.steps // len(spec.agents))
+    return spec.steps
+
+
 def estimate(spec: ExperimentSpec) -> RunEstimate:
-    """Agent calls plus periodic/end probe rounds, with prompts at threshold × budget."""
+    """Agent calls plus periodic/end probe rounds, with prompts at threshold × budget; the
+    pressure task's simulated user adds one call per turn."""
     calls = prompt = completion = 0
     for agent in spec.agents:
-        agent_calls = spec.steps
+        agent_calls = turns_per_agent(spec)
+        if spec.task.kind == "pressure":
+            agent_calls *= 2
         probe_calls = 0
-        if spec.probes.enabled:
-            rounds = spec.steps // spec.probes.every + (1 if spec.probes.at_end else 0)
+        if spec.probes.enabled and agent.probe:
+            rounds = turns_per_agent(spec) // spec.probes.every + (1 if spec.probes.at_end else 0)
             probes = len(probe_set(spec.personas[agent.persona], spec.probes.generic))
             probe_calls = rounds * probes * spec.probes.samples
         memory = agent.memory

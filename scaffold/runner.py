@@ -50,10 +50,12 @@ def spec_digest(spec: ExperimentSpec) -> str:
 
 
 def run_id_for(spec: ExperimentSpec) -> str:
-    """Deterministic run id: model, memory condition, seed and a digest of the spec."""
+    """Deterministic run id: model, memory condition, task (unless a conversation), seed and a
+    digest of the spec."""
     agent = spec.agents[0]
     model = _slug(spec.agent_model(agent).split("/", 1)[-1])
-    return f"{model}-{agent.memory.condition}-s{spec.seed}-{spec_digest(spec)}"
+    task = "" if spec.task.kind == "conversation" else f"-{_slug(spec.task.kind)}"
+    return f"{model}-{agent.memory.condition}{task}-s{spec.seed}-{spec_digest(spec)}"
 
 
 def run_dir_for(spec: ExperimentSpec) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from scaffold.config._base import Spec
 
@@ -130,3 +130,13 @@ class TaskSpec(Spec):
     """Settings of the `pressure` task's simulated user."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Free-form settings for plugin tasks (they validate them themselves)."""
+
+    @field_validator("kind")
+    @classmethod
+    def _known_task(cls, name: str) -> str:
+        from scaffold.registry import list_plugins
+
+        known = sorted(p.name for p in list_plugins("task"))
+        if name not in known:
+            raise ValueError(f"unknown task {name!r}; known: {', '.join(known)}")
+        return name

@@ -92,12 +92,16 @@ def load_runs(path: Path) -> list[RunLog]:
 
 
 def agent_setup(spec: dict[str, Any], agent_id: str) -> tuple[str, str]:
-    """(memory condition, model) of an agent from the run spec; 'unknown' where absent."""
+    """(memory condition, model) of an agent from the run spec; 'unknown' where absent. Runs of
+    another task than a conversation are their own condition, e.g. 'summary [coding]'."""
     agent: dict[str, Any] = next(
         (a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
     memory = agent.get("memory") or {}
     backends = memory.get("backends") or []
     condition = "+".join(backends) if backends else memory.get("condition") or "unknown"
+    kind = (spec.get("task") or {}).get("kind", "conversation")
+    if kind != "conversation":
+        condition = f"{condition} [{kind}]"
     return str(condition), str(agent.get("model") or spec.get("model") or "unknown")
 
 

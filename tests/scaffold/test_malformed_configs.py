@@ -78,6 +78,21 @@ CASES: list[tuple[str, str]] = [
     (edit(judge={"scale": [3, 0]}), "judge.scale:"),
     (edit(sweep={"seed": []}), "sweep"),
     (edit(sweep={"memory": ["window", "bogus"]}), "bogus"),
+    (edit(task={"kind": "chess"}), "task.kind: unknown task 'chess'"),
+    (edit(task={"kind": "selfchat"}), "task.kind: selfchat needs exactly 2 agents"),
+    (edit(task={"kind": "room"}), "task.kind: a room needs 2 to 16 agents"),
+    (edit(task={"kind": "room", "room": {"policy": "loudest"}}), "task.room.policy:"),
+    (edit(task={"kind": "reading", "reading": {"document": "nowhere.txt"}}),
+     "task.reading.document: file not found"),
+    (edit(task={"kind": "coding", "coding": {"problems": "none.yaml"}}),
+     "task.coding.problems: file not found"),
+    (edit(task={"kind": "coding", "coding": {"limits": {"memory_mb": 1}}}),
+     "task.coding.limits.memory_mb:"),
+    (edit(task={"kind": "pressure", "user": {"persona": "nixon"}}),
+     "task.user.persona: unknown persona 'nixon'"),
+    (edit(task={"kind": "pressure", "user": {"style": "custom"}}),
+     "task.user.goal: style 'custom' needs a goal"),
+    (edit(task={"kind": "pressure", "user": {"intensity": 2}}), "task.user.intensity:"),
 ]
 
 
