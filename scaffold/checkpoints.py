@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,18 @@ class InlineSqliteSaver(SqliteSaver):
     ~1.4 ms per step). WAL with synchronous=NORMAL survives a killed process; only a power loss
     can drop the last few checkpoints, and resume then redoes those steps.
     """
+
+    before_write: list[Callable[[], None]]
+    """Called before every checkpoint write: the run flushes its event log and cassette here,
+    so a checkpoint never refers to events that a kill -9 could still lose."""
+
+    def __init__(self, conn: sqlite3.Connection, **kwargs: Any):
+        super().__init__(conn, **kwargs)
+        self.before_write = []
+
+    def _durable(self) -> None:
+        for hook in self.before_write:
+            hook()
 
     @classmethod
     @contextmanager
@@ -42,11 +54,13 @@ class InlineSqliteSaver(SqliteSaver):
     async def aput(self, config: Any, checkpoint: Any, metadata: Any,
                    new_versions: Any) -> Any:
         """Async form of put."""
+        self._durable()
         return self.put(config, checkpoint, metadata, new_versions)
 
     async def aput_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str,
                           task_path: str = "") -> None:
         """Async form of put_writes."""
+        self._durable()
         self.put_writes(config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from scaffold.config import ExperimentSpec
+from scaffold.config import ExecutionSpec, ExperimentSpec
 from scaffold.limits import ModelLimits
 from scaffold.runner import Run, RunResult, prepare_replay_dir, run_dir_for
 
@@ -22,14 +22,15 @@ class LocalExecutor:
         specs: the runs (a sweep's variants); execution settings come from the first.
         replay: a run directory whose cassette serves every call (single run only).
         progress: called after every step of every run.
+        execution: execution settings (default: the first spec's).
     """
 
     def __init__(self, specs: list[ExperimentSpec], replay: Path | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, execution: ExecutionSpec | None = None):
         self.specs = specs
         self.replay = replay
         self.progress = progress
-        self.execution = specs[0].execution
+        self.execution = execution or specs[0].execution
         self.limits = ModelLimits(self.execution)
 
     def run_dir(self, spec: ExperimentSpec) -> Path:
@@ -38,6 +39,11 @@ class LocalExecutor:
 
     async def run_all(self) -> list[RunResult]:
         """Execute every run; results in the order of the specs."""
+        if self.execution.workers > 1 and len(self.specs) > 1:
+            from scaffold._workers import run_in_workers
+
+            return await run_in_workers(self.specs, self.replay, self.progress,
+                                        self.execution.workers)
         gate = asyncio.Semaphore(self.execution.concurrency)
 
         async def one(spec: ExperimentSpec) -> RunResult:

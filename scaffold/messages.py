@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -27,7 +28,11 @@ class Message(BaseModel):
     tool_call_id: str | None = None
 
     def to_model(self) -> dict[str, Any]:
-        """The OpenAI chat format litellm expects."""
+        """The OpenAI chat format litellm expects (a fresh dict each call; built once)."""
+        return dict(self._model_dict)
+
+    @cached_property
+    def _model_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "content": self.content}
         if self.name:
             out["name"] = self.name

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
 import time
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
@@ -45,15 +47,24 @@ class RunManifest(BaseModel):
     """Every failure of this run: when, at which step, and why (kept across resumes)."""
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
+FLUSH_S = 0.1
+"""Longest time an event waits in the write buffer (what a tailing TUI may lag)."""
+
+
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    out = [("python", platform.python_version())]
     for name in _VERSIONED:
         try:
-            out[name] = version(name)
+            out.append((name, version(name)))
         except PackageNotFoundError:
             continue
-    return out
+    return tuple(out)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape results (read once per process)."""
+    return dict(_versions())
 
 
 def repair_jsonl(path: Path) -> None:
@@ -99,6 +110,7 @@ class RunRecorder:
         self.cassette_path = run_dir / "cassette.jsonl"
         self.checkpoint_path = run_dir / "checkpoints.sqlite"
         self._fh: Any = None
+        self._flush_due: asyncio.TimerHandle | None = None
 
     def open(self, keep_through_seq: int | None = None) -> None:
         """Open the event log for appending; when resuming, cut it after `keep_through_seq`."""
@@ -123,12 +135,28 @@ class RunRecorder:
             fh.truncate(offset)
 
     def write(self, event: Event) -> None:
-        """Append one event and flush it (the bus's primary subscriber)."""
+        """Append one event (the bus's primary subscriber). Buffered for at most FLUSH_S, so
+        a tailing viewer sees it promptly, and always flushed before a checkpoint."""
         self._fh.write(event.model_dump_json() + "\n")
-        self._fh.flush()
+        if self._flush_due is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._flush_due = loop.call_later(FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        """Hand everything written so far to the OS (survives a kill -9 of this process)."""
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+            self._flush_due = None
+        if self._fh is not None:
+            self._fh.flush()
 
     def close(self) -> None:
         """Close the event log."""
+        self.flush()
         if self._fh is not None:
             self._fh.close()
             self._fh = None

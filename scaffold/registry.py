@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -98,8 +100,28 @@ def tracker(name: str) -> Callable[[F], F]:
     return register("tracker", name)
 
 
+_scan: tuple[tuple[Any, ...], list[Any]] | None = None
+
+
+def _path_stamp() -> tuple[Any, ...]:
+    """sys.path with each entry's mtime: installing a distribution changes it."""
+    stamp = []
+    for entry in sys.path:
+        try:
+            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
 def _entry_points() -> list[Any]:
-    return list(entry_points(group=ENTRY_POINT_GROUP))
+    """Entry points of the plugin group; rescanned only when an install may have changed them
+    (scanning every distribution's metadata costs ~10 ms, and configs validate often)."""
+    global _scan
+    stamp = _path_stamp()
+    if _scan is None or _scan[0] != stamp:
+        _scan = (stamp, list(entry_points(group=ENTRY_POINT_GROUP)))
+    return _scan[1]
 
 
 def _split(ep_name: str) -> tuple[str, str] | None:

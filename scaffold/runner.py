@@ -44,8 +44,9 @@ def _slug(text: str) -> str:
 
 
 def spec_digest(spec: ExperimentSpec) -> str:
-    """Short hash of everything that shapes the run's results (not where it is written)."""
-    data = spec.model_dump(mode="json", exclude={"out"})
+    """Short hash of everything that shapes the run's results: not where it is written, nor how
+    it is executed (concurrency, workers, retries), so a resume may change those."""
+    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -100,6 +101,7 @@ class Run:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with InlineSqliteSaver.open(self.recorder.checkpoint_path) as saver:
             graph = registry.get("agent", "persona")(saver)
+            self._saver = saver
             return await self._execute(graph, manifest, on_step)
 
     async def _execute(self, graph: Any, manifest: RunManifest,
@@ -120,6 +122,7 @@ class Run:
         bus.emit(RunStart, step=first_step, spec=manifest.spec, seed=self.spec.seed,
                  resumed=resuming, previous_failure=previous)
         cassette = CassetteWriter(self.recorder.cassette_path)
+        self._saver.before_write[:] = [cassette.flush, self.recorder.flush]
         agents: list[AgentRuntime] = []
         task: Any = None
         try:

@@ -92,6 +92,10 @@ class ExecutionSpec(Spec):
     """Optional request-rate cap per model name."""
     retries: int = Field(default=0, ge=0, le=20)
     """Times a failed run is retried (resuming where it stopped); each failure is recorded."""
+    workers: int = Field(default=1, ge=1, le=256)
+    """Processes the local executor spreads runs over (each on its own event loop); the
+    concurrency and model limits above are divided between them. Use more than 1 when many
+    runs against remote models are CPU-bound in one process."""
 
 
 class SweepSpec(Spec):

@@ -56,7 +56,7 @@ def request_hash(model: str, messages: list[dict[str, Any]], params: dict[str, A
 
 
 class CassetteWriter:
-    """Appends entries to cassette.jsonl, flushed per entry."""
+    """Appends entries to cassette.jsonl; the run flushes it before every checkpoint."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -64,9 +64,13 @@ class CassetteWriter:
         self._fh = path.open("a", encoding="utf-8")
 
     def append(self, entry: CassetteEntry) -> None:
-        """Write one entry and flush it."""
+        """Write one entry (buffered until `flush`)."""
         self._fh.write(entry.model_dump_json() + "\n")
-        self._fh.flush()
+
+    def flush(self) -> None:
+        """Hand what was written to the OS (survives a kill -9 of this process)."""
+        if not self._fh.closed:
+            self._fh.flush()
 
     def close(self) -> None:
         """Close the file."""

@@ -69,3 +69,26 @@ def test_failed_run_is_retried_and_others_finish(tmp_path: Path) -> None:
     assert any(s["previous_failure"] and "RateLimitError" in s["previous_failure"]
                for s in starts)
     assert message_view(results[0].run_dir)
+
+
+def test_worker_processes_run_the_same_runs_with_split_limits(tmp_path: Path) -> None:
+    from scaffold._workers import partition, split_execution
+
+    sweep = {"memory": ["window", "summary"], "seed": [0, 1, 2]}
+    spread = expand_sweep(parse_experiment(spec_dict(
+        out=str(tmp_path / "a"), steps=4, sweep=sweep,
+        execution={"concurrency": 6, "workers": 2, "requests_per_minute": {"x": 90}})))
+    alone = expand_sweep(parse_experiment(spec_dict(out=str(tmp_path / "b"), steps=4,
+                                                    sweep=sweep)))
+    seen: list[tuple[str, int]] = []
+    results = asyncio.run(LocalExecutor(
+        spread, progress=lambda r, s, t: seen.append((r, s))).run_all())
+    reference = asyncio.run(LocalExecutor(alone).run_all())
+    assert [r.status for r in results] == ["done"] * 6
+    assert [r.run_dir.name for r in results] == [r.run_dir.name for r in reference]
+    for a, b in zip(results, reference):
+        assert message_view(a.run_dir) == message_view(b.run_dir)
+    assert sorted(seen) == sorted((r.run_dir.name, s) for r in results for s in range(1, 5))
+    share = split_execution(spread[0].execution, 2)
+    assert (share.concurrency, share.requests_per_minute, share.workers) == (3, {"x": 45}, 1)
+    assert partition(spread, 4) == [[0, 4], [1, 5], [2], [3]]

@@ -1,0 +1,92 @@
+"""Worker processes for the local executor: each runs its share of the runs on its own loop."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from scaffold.config import ExecutionSpec, ExperimentSpec
+
+Progress = Callable[[str, int, int], None]
+
+
+def split_execution(execution: ExecutionSpec, workers: int) -> ExecutionSpec:
+    """Each worker's share of the limits: concurrency, calls in flight and request rates are
+    divided (rounded up, at least 1) so all workers together keep the configured limits."""
+
+    def share(n: int) -> int:
+        return max(1, math.ceil(n / workers))
+
+    return execution.model_copy(update={
+        "workers": 1,
+        "concurrency": share(execution.concurrency),
+        "default_model_concurrency": share(execution.default_model_concurrency),
+        "model_concurrency": {m: share(n) for m, n in execution.model_concurrency.items()},
+        "requests_per_minute": {m: share(n) for m, n in execution.requests_per_minute.items()},
+    })
+
+
+def partition(specs: list[ExperimentSpec], workers: int) -> list[list[int]]:
+    """Spec indexes per worker, dealt round robin (sweeps put similar runs next to each other)."""
+    groups: list[list[int]] = [[] for _ in range(min(workers, len(specs)))]
+    for i in range(len(specs)):
+        groups[i % len(groups)].append(i)
+    return groups
+
+
+def _work(specs: list[ExperimentSpec], replay: Path | None, execution: ExecutionSpec,
+          updates: Any) -> list[Any]:
+    from scaffold.executors import LocalExecutor
+
+    def report(run_id: str, done: int, total: int) -> None:
+        updates.put((run_id, done, total))
+
+    executor = LocalExecutor(specs, replay, report if updates else None, execution)
+    return asyncio.run(executor.run_all())
+
+
+async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
+                         progress: Progress | None, workers: int) -> list[Any]:
+    """Run the specs in `workers` fresh processes; results in spec order."""
+    share = split_execution(specs[0].execution, workers)
+    groups = partition(specs, workers)
+    ctx = multiprocessing.get_context("spawn")  # fork would copy this process's running loop
+    manager = ctx.Manager() if progress else None
+    updates = manager.Queue() if manager else None
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set() or (updates is not None and not updates.empty()):
+            try:
+                item = updates.get(timeout=0.1)  # type: ignore[union-attr]
+            except queue.Empty:
+                continue
+            progress(*item)  # type: ignore[misc]
+
+    pumper = threading.Thread(target=pump, daemon=True) if progress else None
+    if pumper:
+        pumper.start()
+    loop = asyncio.get_running_loop()
+    try:
+        with ProcessPoolExecutor(max_workers=len(groups), mp_context=ctx) as pool:
+            futures = [loop.run_in_executor(pool, _work, [specs[i] for i in group], replay,
+                                            share, updates) for group in groups]
+            results = await asyncio.gather(*futures)
+    finally:
+        stop.set()
+        if pumper:
+            pumper.join()
+        if manager:
+            manager.shutdown()
+    ordered: list[Any] = [None] * len(specs)
+    for group, group_results in zip(groups, results):
+        for i, result in zip(group, group_results):
+            ordered[i] = result
+    return ordered
