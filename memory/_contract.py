@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from memory.budget import TokenCounter
 from scaffold.events import MemoryChange
 from scaffold.messages import Message
+from scaffold.tools import Tool
 
 
 class MemoryRecord(MemoryChange):
@@ -158,25 +159,6 @@ class MemoryBackend(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class MemoryTool:
-    """A tool a backend offers the agent (e.g. core_memory_append).
-
-    Attributes:
-        name: tool name.
-        description: what it does, for the model.
-        parameters: JSON schema of the arguments.
-        run: `run(arguments) -> (result text, MemoryRecord | None)`; raises ValueError with a
-            message for the model on bad arguments.
-    """
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    run: Callable[[dict[str, Any]], tuple[str, MemoryRecord | None]]
-
-    def schema(self) -> dict[str, Any]:
-        """OpenAI-format tool schema."""
-        return {"type": "function", "function": {"name": self.name,
-                                                 "description": self.description,
-                                                 "parameters": self.parameters}}
+class MemoryTool(Tool):
+    """A tool a backend offers the agent (e.g. core_memory_append): `run(arguments)` is
+    synchronous and returns `(result text, MemoryRecord | None)`."""

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from scaffold.config import ExperimentSpec, TaskSpec
+from scaffold.tools import Tool
 
 
 class TaskTurn(BaseModel):
@@ -47,28 +48,9 @@ class TaskOutcome(BaseModel):
     """Machine-readable details (JSON-serialisable)."""
 
 
-@dataclass(frozen=True)
-class TaskTool:
-    """A tool a task offers an agent (e.g. `python`).
-
-    Attributes:
-        name: tool name.
-        description: what it does, for the model.
-        parameters: JSON schema of the arguments.
-        run: `await run(arguments) -> (result text for the model, TaskOutcome | None)`; raises
-            ValueError with a message for the model on bad arguments.
-    """
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    run: Callable[[dict[str, Any]], Awaitable[tuple[str, TaskOutcome | None]]]
-
-    def schema(self) -> dict[str, Any]:
-        """OpenAI-format tool schema."""
-        return {"type": "function", "function": {"name": self.name,
-                                                 "description": self.description,
-                                                 "parameters": self.parameters}}
+class TaskTool(Tool):
+    """A tool a task offers an agent (e.g. `python`): `await run(arguments)` returns
+    `(result text, TaskOutcome | None)`."""
 
 
 Complete = Callable[..., Awaitable[Any]]
