@@ -30,15 +30,16 @@ def _source(source: Path) -> tuple[RunManifest, dict[str, Any]]:
 
 
 async def _state_at(source: Path, agent_id: str, step: int) -> dict[str, Any] | None:
-    """The checkpointed state of `agent_id` at the end of `step` (None for step 0)."""
+    """The state of `agent_id` after its last completed act at or before `step` (in a room or
+    a self-chat an agent does not act every step); None when it had not acted yet."""
     if step == 0:
         return None
     with InlineSqliteSaver.open(source / "checkpoints.sqlite") as saver:
         graph = registry.get("agent", "persona")(saver)
         async for snap in graph.aget_state_history({"configurable": {"thread_id": agent_id}}):
-            if not snap.next and snap.values.get("step") == step:
+            if not snap.next and 0 < int(snap.values.get("step", 0)) <= step:
                 return dict(snap.values)
-    raise RunDirError(f"{source}: no completed checkpoint of agent {agent_id!r} at step {step}")
+    return None
 
 
 async def prepare_fork(source: Path, step: int, sets: list[str], out: Path) -> tuple[

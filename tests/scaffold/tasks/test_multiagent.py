@@ -159,3 +159,16 @@ def test_room_kill_9_then_resume_matches_uninterrupted(tmp_path: Path,
     assert task_view == [(e.step, e.name, e.data) for e in events_of(reference, "task")]
     seqs = [e.seq for e in events_of(run_dir)]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_fork_of_a_room_mid_run_continues_like_the_source(tmp_path: Path) -> None:
+    from scaffold.fork import prepare_fork
+    from scaffold.runner import Run
+    from tests.helpers import message_view
+
+    source = run_spec(_room_spec(tmp_path / "src", n=3, steps=12, policy="mention"))
+    spec, target = asyncio.run(prepare_fork(source, 7, [], tmp_path / "forks"))
+    assert asyncio.run(Run(spec, target).execute()).status == "done"
+    assert message_view(target) == message_view(source)  # same settings: same run
+    assert [e.data for e in events_of(target, "task")] == \
+        [e.data for e in events_of(source, "task")]
