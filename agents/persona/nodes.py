@@ -52,8 +52,9 @@ async def tools(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str
     return _saved(rt, tool_round=round_ + 1, pending_tools=None)
 
 
-def after_respond(state: PersonaState) -> str:
-    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else tracking."""
+async def after_respond(state: PersonaState) -> str:
+    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else tracking.
+    (A coroutine: LangGraph runs a plain function in a thread pool, a hop per step.)"""
     if state.get("pending_tools") and state.get("tool_round", 0) < MAX_TOOL_ROUNDS:
         return "tools"
     return "track"
