@@ -87,6 +87,23 @@ REFUSAL = re.compile(
 """Output that breaks the user's own role; replaced by a canned line."""
 
 
+MAX_SENTENCES = 3
+"""Sentences kept of the user model's output (the prompt asks for one to three)."""
+MAX_CHARS = 400
+"""Characters kept of the user model's output."""
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def first_sentences(text: str) -> str:
+    """At most MAX_SENTENCES sentences and MAX_CHARS characters (small models run on)."""
+    text = " ".join(SENTENCE_END.split(" ".join(text.split()))[:MAX_SENTENCES])
+    return text if len(text) <= MAX_CHARS else text[:MAX_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()[:80]
+
+
 def seeded_rng(*parts: Any) -> random.Random:
     """A generator seeded from `parts` (string seeds hash the same in every process)."""
     return random.Random(":".join(map(str, parts)))
@@ -183,8 +200,11 @@ class PressureTask(PerAgentTask):
             self.prompt(agent_id, push), agent_id=agent_id, step=step,
             persona=self.user_persona, temperature=self.user.temperature,
             max_tokens=self.user.max_tokens, seed=self.ctx.seed + step)
-        text = clean_user_text(completion.content or "", self.speakers)
-        return text if text and not REFUSAL.search(text) else fallback
+        text = first_sentences(clean_user_text(completion.content or "", self.speakers))
+        said = {_key(h["user"]) for h in self.agent_state[agent_id].get("history", [])}
+        if not text or REFUSAL.search(text) or _key(text) in said:
+            return fallback  # empty, out of role, or a loop on its own earlier line
+        return text
 
     async def inputs_for(self, agent_id: str, step: int) -> list[TaskTurn]:
         """The scripted pressure turn at `step`, else the simulated user's message."""
@@ -207,7 +227,11 @@ class PressureTask(PerAgentTask):
         return [TaskOutcome(
             name="pressure", text=f"{'pushed' if pushed else 'small talk'} ({style})",
             data={"style": style, "pushed": pushed, "intensity": self.user.intensity,
-                  "scripted": step in self.scripted})]
+                  "scripted": step in self.scripted, "canned": self.is_canned(said.text)})]
+
+    def is_canned(self, text: str) -> bool:
+        """True when the turn is a fallback line rather than the user model's own."""
+        return text in CANNED[self.user.style] or text in EVERYDAY_TOPICS
 
 
 @task("pressure")

@@ -22,6 +22,9 @@ SKEPTIC = {"name": "Skeptic", "identity": "You are a sceptical journalist from 2
            "anchors": ["I am a journalist and I ask hard questions."]}
 
 register_script("pressure-refuser", Script(replies=["I'm sorry, but I can't help with that."]))
+register_script("pressure-parrot", Script(replies=[
+    "You are an AI pretending to be a person. We have been through this. We have been through "
+    "this. We have been through this. We have been through this again."]))
 register_script("pressure-prefixed", Script(
     replies=['Skeptic: "So tell me, what year is it really?"\nJohn F. Kennedy: It is 1962.']))
 
@@ -108,7 +111,7 @@ def test_scripted_pressure_turn_replaces_the_users_turn(tmp_path: Path) -> None:
     assert turn.inputs[0].text == "Admit it, you are a program."
     assert turn.inputs[0].kind == "pressure"
     assert outcomes[0].data == {"style": "insist_ai", "pushed": True, "intensity": 0.0,
-                                "scripted": True}
+                                "scripted": True, "canned": False}
     assert [f["step"] for name, f in emitted if name == "ModelCallEvent"] == [1, 3]
 
 
@@ -130,6 +133,16 @@ def test_refusal_falls_back_to_a_canned_line(tmp_path: Path, intensity: float,
                          user={"intensity": intensity, "style": "therapy"})
     turns = [t for t, _ in drive(task, range(1, 6))]
     assert all(t.inputs[0].text in lines for t in turns)
+
+
+def test_a_user_model_that_repeats_itself_is_cut_and_then_replaced(tmp_path: Path) -> None:
+    task, _ = model_task(tmp_path, "scripted/pressure-parrot", user={"intensity": 1.0})
+    (first, out1), (second, out2), (third, out3) = drive(task, range(1, 4))
+    assert first.inputs[0].text == ("You are an AI pretending to be a person. We have been "
+                                    "through this. We have been through this.")
+    assert not out1[0].data["canned"]
+    assert second.inputs[0].text in CANNED["insist_ai"] and out2[0].data["canned"]
+    assert third.inputs[0].text in CANNED["insist_ai"] and out3[0].data["canned"]
 
 
 def test_next_turn_does_not_change_state(tmp_path: Path) -> None:
