@@ -30,6 +30,28 @@ def _fail_for(exc: ScaffoldError) -> None:
     _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
 
 
+StepsOption = Annotated[Optional[int], typer.Option(help="Override the number of steps.")]
+ModelOption = Annotated[Optional[str], typer.Option(help="Override every agent's model.")]
+SeedOption = Annotated[Optional[int], typer.Option(help="Override the seed.")]
+OutOption = Annotated[Optional[str], typer.Option("--out", help="Output directory.")]
+NoProbesOption = Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")]
+MemoryOption = Annotated[Optional[str], typer.Option(
+    help="Override every agent's memory condition (window, summary, vector, summary+vector, "
+         "core-ro, core-rw, notes, full, or a plugin).")]
+
+
+def _variants(config: Path, **overrides: object) -> list:
+    """The runs of an experiment file with CLI overrides applied; a bad config exits 2."""
+    from scaffold.config import apply_overrides, expand_sweep, load_experiment
+
+    try:
+        spec = apply_overrides(load_experiment(config), **overrides)  # type: ignore[arg-type]
+        return expand_sweep(spec, str(config))
+    except ConfigError as exc:
+        _fail(exc, 2)
+        raise  # unreachable: _fail exits
+
+
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
     """Check an experiment file; print `ok` or every problem with its field path (exit 2)."""
@@ -45,14 +67,12 @@ def validate(file: Annotated[Path, typer.Argument(help="Experiment YAML file.")]
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
-    steps: Annotated[Optional[int], typer.Option(help="Override the number of steps.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Override every agent's model.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the seed.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,
-    no_probes: Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")] = False,
-    memory: Annotated[Optional[str], typer.Option(
-        help="Override every agent's memory condition (window, summary, vector, "
-             "summary+vector, core-ro, core-rw, notes, full, or a plugin).")] = None,
+    steps: StepsOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    out_dir: OutOption = None,
+    no_probes: NoProbesOption = False,
+    memory: MemoryOption = None,
     replay: Annotated[Optional[Path], typer.Option(
         help="Serve every model call from this run directory's cassette.")] = None,
     executor: Annotated[str, typer.Option(help="local (asyncio) or ray.")] = "local",
@@ -60,17 +80,8 @@ def run(
         help="Ray cluster address (with --executor ray).")] = None,
 ) -> None:
     """Run an experiment (resumes an unfinished run with the same spec)."""
-    from scaffold.config import apply_overrides, load_experiment
-
-    try:
-        spec = apply_overrides(load_experiment(config), steps=steps, model=model, seed=seed,
-                               out=out_dir, no_probes=no_probes, memory=memory)
-    except ConfigError as exc:
-        _fail(exc, 2)
-        return
-    from scaffold.config import expand_sweep
-
-    variants = expand_sweep(spec, str(config))
+    variants = _variants(config, steps=steps, model=model, seed=seed, out=out_dir,
+                         no_probes=no_probes, memory=memory)
     if replay and len(variants) > 1:
         _fail(ScaffoldError("--replay serves one run: this file sweeps "
                             f"{len(variants)} runs; pick one with the overrides"), 2)
@@ -327,13 +338,12 @@ def tui(
     attach: Annotated[Optional[Path], typer.Option(
         help="Follow a run directory, or every run under an experiment directory, that "
              "another process is writing (quitting never disturbs it).")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Override the number of steps.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Override every agent's model.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the seed.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,
-    no_probes: Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")] = False,
-    memory: Annotated[Optional[str], typer.Option(
-        help="Override every agent's memory condition.")] = None,
+    steps: StepsOption = None,
+    model: ModelOption = None,
+    seed: SeedOption = None,
+    out_dir: OutOption = None,
+    no_probes: NoProbesOption = False,
+    memory: MemoryOption = None,
 ) -> None:
     """Run an experiment in a terminal UI, or follow one (--attach DIR) from its event logs."""
     if (config is None) == (attach is None):
@@ -344,15 +354,9 @@ def tui(
 
         ScaffoldApp.attach(attach).run()
         return
-    from scaffold.config import apply_overrides, expand_sweep, load_experiment
-
-    try:
-        spec = apply_overrides(load_experiment(config), steps=steps, model=model, seed=seed,
-                               out=out_dir, no_probes=no_probes, memory=memory)
-        variants = expand_sweep(spec, str(config))
-    except ConfigError as exc:
-        _fail(exc, 2)
-        return
+    assert config is not None
+    variants = _variants(config, steps=steps, model=model, seed=seed, out=out_dir,
+                         no_probes=no_probes, memory=memory)
     from tui import ScaffoldApp
 
     viewer = ScaffoldApp.run_experiment(variants)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -239,7 +240,7 @@ class Run:
 
     def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,
                        agents: list[AgentRuntime], first_step: int) -> RunResult:
-        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError))
         status = "interrupted" if interrupted else "failed"
         reason = redact(str(exc) if isinstance(exc, ScaffoldError) else
                         f"{type(exc).__name__}: {exc}")

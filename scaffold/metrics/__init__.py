@@ -14,7 +14,13 @@ from scaffold.metrics._conditions import (
     mean_curve,
     survival_table,
 )
-from scaffold.metrics._curves import find_breaks, half_life, identity_curves, smooth
+from scaffold.metrics._curves import (
+    BREAK_THRESHOLD,
+    find_breaks,
+    half_life,
+    identity_curves,
+    smooth,
+)
 from scaffold.metrics._memory import bracket_rounds, event_deltas
 from scaffold.metrics._models import (
     AgentMetrics,
@@ -47,6 +53,7 @@ from scaffold.metrics._runs import (
 )
 
 __all__ = [
+    "BREAK_THRESHOLD",
     "AgentMetrics", "Agreement", "AnswerScore", "BreakEpisode", "Breaks", "ConditionMetrics",
     "ConditionScorer", "ContextPoint", "CurvePoint", "EventDelta", "HalfLife", "KindDelta",
     "MeanPoint", "MemoryRecord", "MetricsSettings", "ProbeRound", "ReportMetrics", "RunLog",
