@@ -34,6 +34,7 @@ def scorer_context(spec: ExperimentSpec, client: ModelClient | None) -> ScorerCo
         return await client.complete(judge_model, messages, ctx, **params)
 
     return ScorerContext(judge_model=judge_model, judge=spec.judge.model_dump(),
+                         personas=dict(spec.personas),
                          complete=complete if client is not None else None)
 
 

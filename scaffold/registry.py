@@ -37,6 +37,7 @@ _BUILTINS: dict[tuple[str, str], str] = {
     ("scorer", "break"): "scaffold.trackers.breaks",
     ("scorer", "embedding"): "scaffold.trackers.embedding",
     ("scorer", "judge"): "scaffold.trackers.judge",
+    ("scorer", "leakage"): "scaffold.trackers.leakage",
     ("tracker", "probes"): "scaffold.trackers.probes",
     ("agent", "persona"): "agents.persona.graph",
     ("model", "scripted"): "scaffold.models.scripted",

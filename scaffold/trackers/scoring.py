@@ -41,11 +41,13 @@ class ScorerContext:
         judge: judge settings (rubric, temperature, max_tokens) as a dict.
         complete: calls a model through the run's client (recorded and cassetted); None when
             no model access is available (then model-based scorers return unscored results).
+        personas: every persona of the run by key (for scorers comparing agents, e.g. leakage).
     """
 
     judge_model: str | None = None
     judge: dict[str, Any] = field(default_factory=dict)
     complete: Complete | None = None
+    personas: dict[str, PersonaSpec] = field(default_factory=dict)
 
 
 @runtime_checkable
