@@ -12,6 +12,7 @@ from typing import Any
 
 # scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
 from scaffold.errors import ModelError
+from scaffold.models._local_tools import parse_tool_calls, with_tools
 from scaffold.models._gguf import (  # re-exported for callers and tests
     EMBEDDED_BUNDLE,
     GgufBundle,
@@ -176,7 +177,8 @@ def chat_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def sampling_params(optional_params: dict[str, Any]) -> dict[str, Any]:
-    """OpenAI-style params mapped to `create_chat_completion` keywords; tools are dropped."""
+    """OpenAI-style params mapped to `create_chat_completion` keywords (tools travel as text,
+    see `complete`)."""
     params: dict[str, Any] = {"seed": DEFAULT_SEED}
     for key in ("temperature", "top_p", "seed", "stop"):
         if optional_params.get(key) is not None:
@@ -226,17 +228,29 @@ def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
     """Run one completion on the local model named `model` and fill `model_response`.
 
     Agent, summarizer and note calls start from a cleared cache (reproducible); probe and judge
-    calls reuse the cached prefix (fast: they share the agent's context).
+    calls reuse the cached prefix (fast: they share the agent's context). Offered tools go in
+    as text and `<tool_call>` blocks come back as tool calls (see `_local_tools`).
 
     Returns:
         `model_response`, with content, finish reason and token usage set.
     """
     reuse = _purpose(litellm_params) in MEASURING_PURPOSES
-    result = _generate(model, chat_messages(messages), sampling_params(optional_params), reuse)
+    tools = optional_params.get("tools")
+    uses_tools = bool(tools) or any(m.get("role") == "tool" or m.get("tool_calls")
+                                    for m in messages)
+    prompt = with_tools(messages, tools) if uses_tools else chat_messages(messages)
+    result = _generate(model, prompt, sampling_params(optional_params), reuse)
     choice = result["choices"][0]
     usage = result.get("usage") or {}
-    model_response.choices[0].message.content = choice["message"].get("content") or ""
+    text, calls = parse_tool_calls(choice["message"].get("content") or "", tools)
+    model_response.choices[0].message.content = text
     model_response.choices[0].finish_reason = choice.get("finish_reason") or "stop"
+    if calls:
+        from litellm.types.utils import ChatCompletionMessageToolCall
+
+        model_response.choices[0].message.tool_calls = [
+            ChatCompletionMessageToolCall(**c) for c in calls]
+        model_response.choices[0].finish_reason = "tool_calls"
     model_response.model = f"{PROVIDER}/{model}"
     model_response.usage = litellm.Usage(
         prompt_tokens=usage.get("prompt_tokens", 0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import hashlib
 import os
 from pathlib import Path
@@ -243,14 +244,39 @@ def test_embedded_model_answers_in_character_deterministically() -> None:
     local.register_local_provider()
 
     first = _jfk()
-    second = _jfk(tools=[{"type": "function", "function": {
-        "name": "noop", "parameters": {"type": "object", "properties": {}}}}])
+    second = _jfk()
 
     text = first.choices[0].message.content
     assert isinstance(text, str) and text.strip()
     assert first.usage.prompt_tokens > 0 and first.usage.completion_tokens > 0
     assert first.choices[0].finish_reason in ("stop", "length")
-    assert second.choices[0].message.content == text  # tools are ignored, seed 0 is reproducible
+    assert second.choices[0].message.content == text  # seed 0 is reproducible
+
+
+PYTHON_TOOL = {"type": "function", "function": {
+    "name": "python", "description": "Run Python code and see its output.",
+    "parameters": {"type": "object", "properties": {"code": {"type": "string"}},
+                   "required": ["code"]}}}
+
+
+@pytest.mark.slow
+def test_embedded_model_calls_an_offered_tool_and_reads_its_result() -> None:
+    local.register_local_provider()
+    messages = [{"role": "system", "content": "You are John F. Kennedy in 1962."},
+                {"role": "user", "content": "Please compute 123456789 * 987654321 exactly "
+                                            "using the python tool."}]
+    first = litellm.completion(model="local/qwen2.5-0.5b-instruct", messages=messages,
+                               tools=[PYTHON_TOOL], temperature=0, max_tokens=96)
+    calls = first.choices[0].message.tool_calls
+    assert calls and calls[0].function.name == "python"
+    assert "123456789" in json.loads(calls[0].function.arguments)["code"]
+    assert first.choices[0].finish_reason == "tool_calls"
+    followup = [*messages, {"role": "assistant", "content": "",
+                            "tool_calls": [c.model_dump() for c in calls]},
+                {"role": "tool", "tool_call_id": calls[0].id, "content": "121932631112635269"}]
+    second = litellm.completion(model="local/qwen2.5-0.5b-instruct", messages=followup,
+                                tools=[PYTHON_TOOL], temperature=0, max_tokens=64)
+    assert second.choices[0].message.content or second.choices[0].message.tool_calls
 
 
 @pytest.mark.slow
