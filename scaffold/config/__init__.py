@@ -29,6 +29,8 @@ from scaffold.config._loading import (
     format_validation_error,
     load_experiment,
     parse_experiment,
+    parse_yaml,
+    read_yaml_file,
 )
 from scaffold.config._settings import apply_setting, apply_settings
 from scaffold.config._sweep import expand_sweep, sweep_points
@@ -100,4 +102,6 @@ __all__ = [
     "format_validation_error",
     "load_experiment",
     "parse_experiment",
+    "parse_yaml",
+    "read_yaml_file",
 ]

@@ -109,11 +109,15 @@ def parse_experiment(data: Any, source: str = "<config>",
     return spec
 
 
-def load_experiment(path: str | Path) -> ExperimentSpec:
-    """Read and validate an experiment YAML file.
+def read_yaml_file(path: str | Path, kind: str = "YAML") -> Any:
+    """Read and parse a YAML (or JSON) file, with errors that name the file and the position.
+
+    Args:
+        path: the file.
+        kind: what the file should be, for the message ("YAML", "YAML/JSON").
 
     Raises:
-        ConfigError: the file is missing, not YAML, or invalid.
+        ConfigError: the file is missing, unreadable, or not valid `kind`.
     """
     p = Path(path)
     try:
@@ -122,14 +126,32 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         raise ConfigError(str(p), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(p), [f"cannot read file: {exc}"]) from None
+    return parse_yaml(text, str(p), kind)
+
+
+def parse_yaml(text: str, source: str, kind: str = "YAML") -> Any:
+    """Parse YAML text (JSON is YAML too).
+
+    Raises:
+        ConfigError: the text is not valid YAML; the message gives line and column.
+    """
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(p), [f"invalid YAML: {where}{problem}"]) from None
-    return parse_experiment(data, str(p), base_dir=p.resolve().parent)
+        raise ConfigError(source, [f"invalid {kind}: {where}{problem}"]) from None
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Read and validate an experiment YAML file.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or invalid.
+    """
+    p = Path(path)
+    return parse_experiment(read_yaml_file(p), str(p), base_dir=p.resolve().parent)
 
 
 def apply_overrides(

@@ -8,10 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
-from scaffold.config import CodingSpec, Spec, format_validation_error
+from scaffold.config import CodingSpec, Spec, format_validation_error, parse_yaml, read_yaml_file
 from scaffold.errors import ConfigError
 
 BUILTIN_FILE = "problems.yaml"
@@ -87,20 +86,10 @@ def _check_unique(problems: list[Problem], source: str) -> None:
         seen[problem.id] = i
 
 
-def _read_document(text: str, source: str) -> Any:
-    try:
-        return yaml.safe_load(text)  # JSON is YAML too
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise ConfigError(source, [f"invalid YAML/JSON: {where}{problem}"]) from None
-
-
 def builtin_problems() -> list[Problem]:
     """The bundled problem set."""
     text = resources.files("scaffold.tasks").joinpath(BUILTIN_FILE).read_text(encoding="utf-8")
-    return parse_problems(_read_document(text, BUILTIN_FILE), BUILTIN_FILE)
+    return parse_problems(parse_yaml(text, BUILTIN_FILE, "YAML/JSON"), BUILTIN_FILE)
 
 
 def load_problem_file(path: Path) -> list[Problem]:
@@ -109,13 +98,7 @@ def load_problem_file(path: Path) -> list[Problem]:
     Raises:
         ConfigError: the file is missing, unreadable, not YAML/JSON, or invalid.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot read file: {exc}"]) from None
-    return parse_problems(_read_document(text, str(path)), str(path))
+    return parse_problems(read_yaml_file(path, "YAML/JSON"), str(path))
 
 
 def load_problems(spec: CodingSpec, config_dir: Path, seed: int) -> list[Problem]:
