@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec
-from scaffold.control import ControlCommand, ControlInbox
+from scaffold.control import CONTROL_FILE, ControlCommand, ControlInbox
 from scaffold.events import ControlEvent
 from scaffold.recorder import read_events
 from scaffold.runtime import AgentRuntime
@@ -53,9 +52,7 @@ class RunControls:
         self.trackers = trackers
         self.spec = spec
         self.bus = bus
-        applied = {e.command_id for e in _events(run_dir)
-                   if isinstance(e, ControlEvent) and e.command_id}
-        self.inbox = ControlInbox(run_dir, applied)
+        self.inbox = ControlInbox(run_dir, _applied(run_dir))
         self.injected: dict[str, list[TaskTurn]] = {}
         self.paused = False
 
@@ -65,12 +62,12 @@ class RunControls:
 
     async def apply(self) -> None:
         """Apply new commands; while paused, wait here until a `resume` arrives."""
-        for command in self.inbox.poll():
-            await self._apply(command)
-        while self.paused:
-            await asyncio.sleep(PAUSE_POLL_S)
+        while True:
             for command in self.inbox.poll():
                 await self._apply(command)
+            if not self.paused:
+                return
+            await asyncio.sleep(PAUSE_POLL_S)
 
     def _agent(self, command: ControlCommand) -> AgentRuntime | None:
         if command.agent_id is None:
@@ -103,6 +100,11 @@ class RunControls:
                       action=command.action, detail=detail, command_id=command.id)
 
 
-def _events(run_dir: Path) -> list[Any]:
+def _applied(run_dir: Path) -> set[str]:
+    """Ids of the commands the kept event log already applied (read only when a resumed run has
+    a control file: a long log is not parsed for nothing)."""
     path = run_dir / "events.jsonl"
-    return read_events(path) if path.exists() else []
+    if not (run_dir / CONTROL_FILE).exists() or not path.exists():
+        return set()
+    return {e.command_id for e in read_events(path)
+            if isinstance(e, ControlEvent) and e.command_id}
