@@ -98,7 +98,9 @@ class Run:
                                  for name in a.memory.plan()] for a in self.spec.agents},
         )
         from scaffold.checkpoints import InlineSqliteSaver
+        from scaffold.gc_tuning import settle_for_runs
 
+        settle_for_runs()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with InlineSqliteSaver.open(self.recorder.checkpoint_path) as saver:
             graph = registry.get("agent", "persona")(saver)
