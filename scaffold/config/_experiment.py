@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -84,11 +84,11 @@ class ExecutionSpec(Spec):
 
     concurrency: int = Field(default=1, ge=1, le=1024)
     """Runs executed at the same time (asyncio)."""
-    model_concurrency: dict[str, int] = Field(default_factory=dict)
+    model_concurrency: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     """Calls in flight per model name; models not listed get default_model_concurrency."""
     default_model_concurrency: int = Field(default=8, ge=1)
     """Calls in flight per model when not listed (in-process local models always take 1)."""
-    requests_per_minute: dict[str, int] = Field(default_factory=dict)
+    requests_per_minute: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     """Optional request-rate cap per model name."""
     retries: int = Field(default=0, ge=0, le=20)
     """Times a failed run is retried (resuming where it stopped); each failure is recorded."""
@@ -218,6 +218,23 @@ class ExperimentSpec(Spec):
     """Axes to cross into several runs (see `scaffold plan`)."""
     fork: ForkSource | None = None
     """Continue from another run's checkpoint instead of starting at step 0."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _top_level_exclude(cls, data: Any) -> Any:
+        """`exclude:` beside `sweep:` holds more of the sweep's exclude rules."""
+        if not isinstance(data, dict) or "exclude" not in data:
+            return data
+        data = dict(data)
+        rules = data.pop("exclude")
+        sweep = data.get("sweep")
+        if not isinstance(sweep, dict):
+            raise ValueError("exclude: drops combinations of a sweep, but there is no sweep: "
+                             "mapping of axes")
+        if not isinstance(rules, list):
+            raise ValueError("exclude: expected a list of rules like {memory: window, seed: 1}")
+        data["sweep"] = {**sweep, "exclude": [*(sweep.get("exclude") or []), *rules]}
+        return data
 
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:

@@ -26,6 +26,15 @@ def test_cartesian_product_minus_excluded() -> None:
     assert all(v.sweep is None for v in variants)
 
 
+def test_exclude_beside_sweep_adds_rules() -> None:
+    axes = {k: v for k, v in SWEEP.items() if k != "exclude"}
+    spec = parse_experiment({**spec_dict(sweep=axes), "exclude": SWEEP["exclude"]})
+    points = [(v.agents[0].memory.condition, v.seed) for v in expand_sweep(spec)]
+    assert ("window", 2) not in points and len(points) == 5
+    both = parse_experiment({**spec_dict(sweep=SWEEP), "exclude": [{"memory": "summary"}]})
+    assert [v.seed for v in expand_sweep(both)] == [0, 1]
+
+
 def test_invalid_combination_names_its_point() -> None:
     with pytest.raises(ConfigError) as info:
         parse_experiment(spec_dict(sweep={"memory": ["summary", "nonsense"]}))
