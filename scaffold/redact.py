@@ -11,11 +11,20 @@ _KEY_SHAPES = re.compile(
     r"hf_[A-Za-z0-9]{16,}|gsk_[A-Za-z0-9]{16,}|xai-[A-Za-z0-9]{16,})"
 )
 MASK = "***"
+_declared: set[str] = set()
+
+
+def treat_as_secret(name: str) -> None:
+    """Mask the value of environment variable `name` too, whatever it is called (a config's
+    `endpoints.*.api_key_env`)."""
+    _declared.add(name)
 
 
 def secret_values() -> list[str]:
-    """Values of environment variables whose names look secret (8+ characters long)."""
-    values = [v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 8]
+    """Values of environment variables whose names look secret or were declared secret (8+
+    characters long)."""
+    values = [v for k, v in os.environ.items()
+              if (_SECRET_NAME.search(k) or k in _declared) and len(v) >= 8]
     return sorted(set(values), key=len, reverse=True)
 
 

@@ -53,7 +53,7 @@ class Rescorer:
         writer = CassetteWriter(recorder.cassette_path)
         reader = CassetteReader(recorder.cassette_path, strict=False)
         client = ModelClient(bus.emit, self.spec.retry, cassette=writer, replay=reader,
-                             live_fallback=True)
+                             live_fallback=True, endpoints=self.spec.endpoints)
         scorers = build_scorers(self.spec, client)
         try:
             if reprobe:

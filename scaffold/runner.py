@@ -46,8 +46,9 @@ def _slug(text: str) -> str:
 
 def spec_digest(spec: ExperimentSpec) -> str:
     """Short hash of everything that shapes the run's results: not where it is written, nor how
-    it is executed (concurrency, workers, retries), so a resume may change those."""
-    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry"})
+    it is executed (concurrency, workers, retries, which server answers a model), so a resume
+    may change those."""
+    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry", "endpoints"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -156,7 +157,7 @@ class Run:
         """Client, trackers and agents, with memory restored from the checkpoints."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
-                             limits=self.limits)
+                             limits=self.limits, endpoints=self.spec.endpoints)
         trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
         agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]

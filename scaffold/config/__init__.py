@@ -1,6 +1,7 @@
 """Experiment configuration: pydantic models for every field, YAML loading, clear errors."""
 
 from scaffold.config._base import Spec
+from scaffold.config._endpoint import NO_KEY, EndpointSpec, endpoint_for
 from scaffold.config._experiment import (
     DEFAULT_MODEL,
     AgentSpec,
@@ -66,6 +67,9 @@ __all__ = [
     "SyllableCheck",
     "WordFractionCheck",
     "DEFAULT_MODEL",
+    "NO_KEY",
+    "EndpointSpec",
+    "endpoint_for",
     "CoreSpec",
     "CodingSpec",
     "ReadingSpec",

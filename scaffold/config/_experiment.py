@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from scaffold.config._base import SLUG, Spec
+from scaffold.config._endpoint import EndpointSpec, check_endpoint_keys
 from scaffold.config._memory import MemorySpec
 from scaffold.config._persona import PersonaSpec
 from scaffold.config._task import TaskSpec
@@ -198,6 +199,9 @@ class ExperimentSpec(Spec):
     """Default agent model (a litellm name, local/<name> or scripted/<name>)."""
     models: ModelRoles = Field(default_factory=ModelRoles)
     """Summarizer and judge roles."""
+    endpoints: dict[str, EndpointSpec] = Field(default_factory=dict)
+    """Servers of remote models, by model name or provider (`ollama`, `hosted_vllm`); models
+    not listed use litellm's defaults and environment (OPENAI_API_BASE, OLLAMA_API_BASE, ...)."""
     retry: RetrySpec = Field(default_factory=RetrySpec)
     """Retry policy for model calls."""
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
@@ -218,6 +222,8 @@ class ExperimentSpec(Spec):
     """Axes to cross into several runs (see `scaffold plan`)."""
     fork: ForkSource | None = None
     """Continue from another run's checkpoint instead of starting at step 0."""
+
+    _endpoint_keys = field_validator("endpoints")(check_endpoint_keys)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import scaffold  # noqa: F401  (must precede litellm)
-from scaffold.config import RetrySpec
+from scaffold.config import NO_KEY, EndpointSpec, RetrySpec, endpoint_for
 from scaffold.errors import ModelError
 from scaffold.events import ModelCallEvent, ModelRetryEvent
 from scaffold.models.cassette import (
@@ -20,7 +21,7 @@ from scaffold.models.cassette import (
     request_hash,
 )
 from scaffold.models.providers import ensure_provider
-from scaffold.redact import redact
+from scaffold.redact import redact, treat_as_secret
 
 Emit = Callable[..., Any]
 _PARAM_KEYS = ("temperature", "max_tokens", "top_p", "seed", "stop", "tools", "tool_choice")
@@ -100,17 +101,40 @@ class ModelClient:
         live_fallback: with `replay`, call the model for requests the cassette lacks (used by
             re-scoring: recorded calls are free, new ones are made and recorded).
         limits: model-call limits shared with other runs (calls in flight, requests/minute).
+        endpoints: servers of remote models by model name or provider (the spec's `endpoints`).
     """
 
     def __init__(self, emit: Emit, retry: RetrySpec | None = None,
                  cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
-                 live_fallback: bool = False, limits: Any = None):
+                 live_fallback: bool = False, limits: Any = None,
+                 endpoints: dict[str, EndpointSpec] | None = None):
         self.emit = emit
         self.retry = retry or RetrySpec()
         self.cassette = cassette
         self.replay = replay
         self.live_fallback = live_fallback
         self.limits = limits
+        self.endpoints = endpoints or {}
+        for endpoint in self.endpoints.values():
+            if endpoint.api_key_env:
+                treat_as_secret(endpoint.api_key_env)
+
+    def _endpoint_kwargs(self, model: str) -> dict[str, Any]:
+        """api_base and api_key for a model with a configured endpoint (none otherwise).
+
+        Raises:
+            ModelError: the endpoint's key variable is not set.
+        """
+        endpoint = endpoint_for(self.endpoints, model)
+        if endpoint is None:
+            return {}
+        key = NO_KEY
+        if endpoint.api_key_env:
+            key = os.environ.get(endpoint.api_key_env, "")
+            if not key:
+                raise ModelError(f"{model}: its endpoint's key variable {endpoint.api_key_env} "
+                                 "is not set (in the environment or .env)")
+        return {"api_base": endpoint.api_base, "api_key": key}
 
     async def complete(self, model: str, messages: list[dict[str, Any]], ctx: CallContext,
                        **params: Any) -> Completion:
@@ -143,6 +167,7 @@ class ModelClient:
                               wait_random_exponential)
 
         ensure_provider(model)
+        endpoint = self._endpoint_kwargs(model)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=wait_random_exponential(multiplier=self.retry.initial_wait_s,
@@ -154,7 +179,7 @@ class ModelClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    raw = await self._acompletion(model, messages, ctx, params)
+                    raw = await self._acompletion(model, messages, ctx, {**params, **endpoint})
                     response = _response_fields(raw)
                     return response, attempt.retry_state.attempt_number
         except RetryError as exc:
