@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import os
 import time
 from collections.abc import Callable
@@ -61,6 +62,36 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError, ConnectionError, ValueError)) and not isinstance(
         exc, ModelError
     )
+
+
+def retry_after_s(exc: BaseException | None) -> float | None:
+    """Seconds a failed response asked the client to wait (`retry-after-ms`, or `retry-after`
+    in seconds or as an HTTP date); None when it did not say."""
+    if exc is None:
+        return None
+    response = getattr(exc, "response", None)
+    for headers in (getattr(exc, "headers", None), getattr(response, "headers", None),
+                    getattr(exc, "litellm_response_headers", None)):
+        if not headers:
+            continue
+        try:
+            millis = headers.get("retry-after-ms")
+            if millis is not None:
+                return max(0.0, float(millis) / 1000)
+            value = headers.get("retry-after")
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(str(value))
+            except (TypeError, ValueError):
+                continue
+            return max(0.0, when.timestamp() - time.time())
+    return None
 
 
 def _response_fields(response: Any) -> CassetteResponse:
@@ -168,10 +199,18 @@ class ModelClient:
 
         ensure_provider(model)
         endpoint = self._endpoint_kwargs(model)
+        backoff = wait_random_exponential(multiplier=self.retry.initial_wait_s,
+                                          max=self.retry.max_wait_s)
+
+        def wait(state: Any) -> float:
+            """Backoff with jitter, or longer when the server said how long (up to the cap)."""
+            asked = retry_after_s(state.outcome.exception() if state.outcome else None)
+            base = float(backoff(state))
+            return base if asked is None else max(base, min(asked, self.retry.max_wait_s))
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
-            wait=wait_random_exponential(multiplier=self.retry.initial_wait_s,
-                                         max=self.retry.max_wait_s),
+            wait=wait,
             retry=retry_if_exception(is_transient),
             before_sleep=lambda state: self._record_retry(model, ctx, state),
             reraise=False,

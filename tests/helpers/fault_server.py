@@ -39,11 +39,12 @@ class FaultServer:
             client's timeout.
         latency_s: fixed delay added to every healthy answer.
         reply: the assistant text of healthy answers.
+        retry_after: the `retry-after` header of rate-limit answers (seconds or an HTTP date).
     """
 
     def __init__(self, fault_rate: float = 0.2, kinds: Sequence[str] = FAULT_KINDS,
                  seed: int = 0, timeout_sleep_s: float = 1.5, latency_s: float = 0.0,
-                 reply: str = REPLY):
+                 reply: str = REPLY, retry_after: str = "0"):
         unknown = sorted(set(kinds) - set(FAULT_KINDS))
         if unknown or not kinds:
             raise ValueError(f"kinds: unknown or empty {unknown or list(kinds)}")
@@ -52,6 +53,7 @@ class FaultServer:
         self.timeout_sleep_s = timeout_sleep_s
         self.latency_s = latency_s
         self.reply = reply
+        self.retry_after = retry_after
         self.requests = 0
         """Chat-completion requests received."""
         self.faults: Counter[str] = Counter()
@@ -157,7 +159,7 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             if kind == "rate_limit":
                 self._send(429, {"error": {"message": "Rate limit reached (injected)",
                                            "type": "rate_limit_error", "code": "rate_limit"}},
-                           {"retry-after": "0"})
+                           {"retry-after": server.retry_after})
             elif kind == "server_error":
                 self._send(500, {"error": {"message": "Internal error (injected)",
                                            "type": "server_error"}})

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scaffold.config import ExperimentSpec
+from scaffold.config import ExperimentSpec, RetrySpec
 from tests.helpers import events_of, make_spec, run_spec, spec_dict
 from tests.helpers.fault_server import FaultServer
 
@@ -124,3 +124,24 @@ def test_api_key_never_reaches_the_run_directory(tmp_path: Path, serve_api: Serv
     assert written
     for path in written:
         assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_rate_limit_waits_as_long_as_the_server_asks(tmp_path: Path,
+                                                       serve_api: ServeAPI) -> None:
+    serve_api(fault_rate=0.3, kinds=["rate_limit"], retry_after="0.25")
+    spec = _spec(tmp_path, steps=2).model_copy(update={"retry": RetrySpec(
+        attempts=8, initial_wait_s=0.01, max_wait_s=2.0, timeout_s=5)})
+
+    run_dir = run_spec(spec)
+
+    waits = [r.wait_s for r in events_of(run_dir, "model_retry")]
+    assert waits and all(0.25 <= w <= 2.0 for w in waits)  # not the 10-40 ms backoff
+
+
+def test_the_server_wait_is_capped_by_max_wait(tmp_path: Path, serve_api: ServeAPI) -> None:
+    serve_api(fault_rate=0.3, kinds=["rate_limit"], retry_after="3600")
+
+    run_dir = run_spec(_spec(tmp_path, steps=2))
+
+    waits = [r.wait_s for r in events_of(run_dir, "model_retry")]
+    assert waits and max(waits) <= RETRY["max_wait_s"]
