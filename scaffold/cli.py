@@ -105,19 +105,22 @@ def run(
 
 def _report_run(result: object) -> bool:
     """Print one run's summary; True when it finished."""
-    from scaffold.recorder import RunRecorder, read_events
+    from scaffold.recorder import read_events
     from scaffold.run_summary import summarize_run
 
     run_dir = result.run_dir  # type: ignore[attr-defined]
+    status = result.status  # type: ignore[attr-defined]
     if result.skipped:  # type: ignore[attr-defined]
         err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
-    manifest = RunRecorder(run_dir).read_manifest()
     if (run_dir / "events.jsonl").exists():
-        _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
-    if manifest is None or manifest.status != "done":
-        err.print(f"run {run_dir.name} ended with status "
-                  f"{manifest.status if manifest else 'unknown'}: "
-                  f"{manifest.error if manifest else ''}", highlight=False, soft_wrap=True)
+        try:
+            _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
+        except ScaffoldError as exc:
+            err.print(f"error: {exc}", highlight=False, soft_wrap=True)
+    if status != "done":
+        error = result.error or ""  # type: ignore[attr-defined]
+        err.print(f"run {run_dir.name} ended with status {status}: {error}", highlight=False,
+                  soft_wrap=True)
         return False
     return True
 
@@ -296,14 +299,17 @@ def report(
 
     _run_dir_arg(directory)
     settings = MetricsSettings(window=window, seed=seed)
+    skipped: list[str] = []
     try:
         if fmt == "json":
             typer.echo(metrics_json(directory, settings))
             return
-        files = write_report(directory, fmt, settings)
+        files = write_report(directory, fmt, settings, skipped)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return
+    for reason in skipped:
+        err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
     out.print(f"wrote {files[0]}" + (f" and {len(files) - 1} figure(s)" if len(files) > 1
                                      else ""), highlight=False, soft_wrap=True)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scaffold.config import ExecutionSpec, ExperimentSpec
+from scaffold.errors import ScaffoldError
 from scaffold.limits import ModelLimits
 from scaffold.runner import Run, RunResult, prepare_replay_dir, run_dir_for
 
@@ -60,7 +61,6 @@ class LocalExecutor:
                 self.progress(run_dir.name, done, total)
 
         if spec.fork is not None and not run_dir.exists():
-            from scaffold.errors import ScaffoldError
             from scaffold.fork import materialize_fork
 
             try:
@@ -69,7 +69,10 @@ class LocalExecutor:
                 return RunResult(run_dir, "failed", error=str(exc))
         result = RunResult(run_dir, "failed")
         for _attempt in range(1 + self.execution.retries):
-            result = await Run(spec, run_dir, self.replay, self.limits).execute(on_step)
+            try:
+                result = await Run(spec, run_dir, self.replay, self.limits).execute(on_step)
+            except ScaffoldError as exc:  # e.g. a damaged run directory: this run only
+                return RunResult(run_dir, "failed", error=str(exc))
             if result.status == "done":
                 break
         return result

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scaffold.errors import RunDirError
 from scaffold.events import Event, parse_event
@@ -174,8 +174,14 @@ class RunRecorder:
             return None
         try:
             return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise RunDirError(f"{self.manifest_path} is corrupt: {exc}") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            reason = f"{where}: {first['msg']}" if where else first["msg"]
+            raise RunDirError(f"{self.manifest_path} is corrupt ({reason}); restore it or move "
+                              "the run directory away to start the run again") from None
+        except (ValueError, OSError) as exc:
+            raise RunDirError(f"{self.manifest_path} cannot be read: {exc}") from None
 
     def last_seq(self) -> int:
         """The highest seq in the event log (0 if empty)."""

@@ -225,3 +225,5 @@ class ReportMetrics(_Out):
     settings: MetricsSettings
     runs: list[RunMetrics] = Field(default_factory=list)
     conditions: list[ConditionMetrics] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    """Runs left out because their event log is damaged, each with the reason."""

@@ -78,14 +78,29 @@ def find_run_dirs(path: Path) -> list[Path]:
     return found
 
 
-def load_runs(path: Path) -> list[RunLog]:
+def load_runs(path: Path, skipped: list[str] | None = None) -> list[RunLog]:
     """Read every run's event log under `path`; runs with an empty log are skipped.
+
+    Args:
+        path: a run directory or a directory of runs.
+        skipped: when given, a run whose log is damaged is left out and its reason appended
+            here (the other runs are still read); otherwise a damaged log is an error.
 
     Raises:
         RunDirError: no directory, no event log, every log empty, or a corrupt log.
     """
-    logs = [RunLog(d, read_events(d / EVENTS_FILE)) for d in find_run_dirs(path)]
+    logs = []
+    for run_dir in find_run_dirs(path):
+        try:
+            logs.append(RunLog(run_dir, read_events(run_dir / EVENTS_FILE)))
+        except RunDirError as exc:
+            if skipped is None:
+                raise
+            skipped.append(str(exc))
     logs = [log for log in logs if log.events]
+    if not logs and skipped:
+        raise RunDirError(skipped[0] if len(skipped) == 1 else
+                          f"no readable runs under {path}: {'; '.join(skipped)}")
     if not logs:
         raise RunDirError(f"no events under {path}: every {EVENTS_FILE} is empty")
     return logs
@@ -142,13 +157,16 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
 
 
 def report_metrics(logs: list[RunLog], source: Path | str,
-                   settings: MetricsSettings | None = None) -> ReportMetrics:
-    """Metrics of every run and every condition across runs."""
+                   settings: MetricsSettings | None = None,
+                   skipped: list[str] | None = None) -> ReportMetrics:
+    """Metrics of every run and every condition across runs (`skipped`: runs left out, with
+    the reason, as `load_runs` reported them)."""
     settings = settings or MetricsSettings()
     runs = [run_metrics(log, settings) for log in logs]
     agents = [a for r in runs for a in r.agents]
     return ReportMetrics(source=str(source), settings=settings, runs=runs,
-                         conditions=condition_metrics(agents, settings))
+                         conditions=condition_metrics(agents, settings),
+                         skipped=list(skipped or []))
 
 
 def compute_metrics(path: Path, settings: MetricsSettings | None = None) -> ReportMetrics:

@@ -17,13 +17,16 @@ ReportFormat = Literal["html", "md"]
 
 
 def write_report(path: Path, fmt: ReportFormat = "html",
-                 settings: MetricsSettings | None = None) -> list[Path]:
+                 settings: MetricsSettings | None = None,
+                 skipped: list[str] | None = None) -> list[Path]:
     """Write report.html (or report.md and its PNG figures) into `path`.
 
     Args:
         path: a run directory, an experiment directory, or an output directory of runs.
         fmt: `html` for one self-contained page, `md` for Markdown plus PNG files.
         settings: smoothing window and bootstrap settings.
+        skipped: receives the runs left out because their event log is damaged (the report
+            lists them too); without it a damaged log is an error.
 
     Returns:
         The files written, the report first.
@@ -31,8 +34,8 @@ def write_report(path: Path, fmt: ReportFormat = "html",
     Raises:
         RunDirError: no directory, no runs, no events, or a corrupt event log.
     """
-    logs = load_runs(path)
-    metrics = report_metrics(logs, path, settings)
+    logs = load_runs(path, skipped)
+    metrics = report_metrics(logs, path, settings, skipped)
     title = f"Scaffold report: {path.resolve().name}"
     if fmt == "md":
         md = MarkdownWriter(title, path)
@@ -45,6 +48,8 @@ def write_report(path: Path, fmt: ReportFormat = "html",
 
 
 def metrics_json(path: Path, settings: MetricsSettings | None = None) -> str:
-    """All metrics of the runs at or under `path` as indented JSON (nothing is written)."""
-    metrics: ReportMetrics = report_metrics(load_runs(path), path, settings)
+    """All metrics of the runs at or under `path` as indented JSON (nothing is written); runs
+    with a damaged event log are left out and listed under `skipped`."""
+    skipped: list[str] = []
+    metrics: ReportMetrics = report_metrics(load_runs(path, skipped), path, settings, skipped)
     return metrics.model_dump_json(indent=2)

@@ -34,6 +34,9 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
     doc.paragraph(f"Source: {metrics.source} · {len(metrics.runs)} run(s) · smoothing window "
                   f"{s.window} rounds · {round(100 * s.confidence)}% bootstrap intervals "
                   f"({s.resamples} resamples, seed {s.seed}). Computed from events.jsonl only.")
+    if metrics.skipped:
+        doc.paragraph(f"Left out: {len(metrics.skipped)} run(s) with a damaged event log. "
+                      + " ".join(metrics.skipped))
     doc.links([(title, anchor) for title, anchor in SECTIONS])
     with plot_style():
         _conditions(doc, metrics)

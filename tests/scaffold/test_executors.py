@@ -71,6 +71,23 @@ def test_failed_run_is_retried_and_others_finish(tmp_path: Path) -> None:
     assert message_view(results[0].run_dir)
 
 
+def test_a_damaged_run_directory_fails_that_run_only(tmp_path: Path) -> None:
+    data = spec_dict(out=str(tmp_path / "runs"), steps=3, sweep={"seed": [0, 1]},
+                     execution={"concurrency": 2})
+    specs = expand_sweep(parse_experiment(data))
+    first = asyncio.run(LocalExecutor(specs[:1]).run_all())[0]
+    (first.run_dir / "manifest.json").write_text("{broken", encoding="utf-8")
+
+    results = asyncio.run(LocalExecutor(specs).run_all())
+
+    assert [r.status for r in results] == ["failed", "done"]
+    assert "manifest.json is corrupt" in (results[0].error or "")
+    assert "https://" not in (results[0].error or "")  # the reason, not pydantic's footer
+    steps = [json.loads(line)["step"] for line in (results[1].run_dir / "events.jsonl").open()
+             if '"type": "message"' in line or '"type":"message"' in line]
+    assert steps and max(steps) == 3
+
+
 def test_worker_processes_run_the_same_runs_with_split_limits(tmp_path: Path) -> None:
     from scaffold._workers import partition, split_execution
 

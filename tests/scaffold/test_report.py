@@ -158,6 +158,28 @@ def test_report_over_a_directory_of_runs(run_dir: Path, tmp_path: Path) -> None:
     assert len(compute_metrics(tmp_path).conditions) == 2
 
 
+def test_a_damaged_run_is_left_out_and_named(run_dir: Path, tmp_path: Path) -> None:
+    other = run_spec(make_spec(tmp_path / "other", model="scripted/default", steps=6,
+                               probes={"every": 3, "scorers": ["rules"]}))
+    damaged = run_dir.parent / other.name
+    shutil.move(str(other), str(damaged))
+    lines = (damaged / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[2] = "garbage"
+    (damaged / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["report", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    assert f"left out: {damaged / 'events.jsonl'}: line 3 is not a valid event" in result.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Left out: 1 run(s)" in html and f'id="run-{run_dir.name}"' in html
+    assert f'id="run-{damaged.name}"' not in html
+    metrics = json.loads(runner.invoke(app, ["report", str(tmp_path), "--format", "json"]).stdout)
+    assert len(metrics["runs"]) == 1 and "line 3" in metrics["skipped"][0]
+    alone = runner.invoke(app, ["report", str(damaged)])
+    assert alone.exit_code == 1 and "line 3 is not a valid event" in alone.output
+
+
 def test_report_errors_are_clear(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such directory" in missing.output
