@@ -7,6 +7,7 @@ import math
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -41,15 +42,41 @@ def partition(specs: list[ExperimentSpec], workers: int) -> list[list[int]]:
     return groups
 
 
+PROGRESS_BATCH_S = 0.1
+"""How long a worker collects progress updates before sending them (one round trip each)."""
+
+
+class _BatchedProgress:
+    """Every step's progress, sent to the parent in batches: the queue is a manager proxy,
+    so each put is a blocking round trip, too dear to pay on every step of every run."""
+
+    def __init__(self, updates: Any):
+        self.updates = updates
+        self.pending: list[tuple[str, int, int]] = []
+        self.sent = time.monotonic()
+
+    def __call__(self, run_id: str, done: int, total: int) -> None:
+        self.pending.append((run_id, done, total))
+        if done >= total or time.monotonic() - self.sent >= PROGRESS_BATCH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.updates.put(self.pending)
+            self.pending = []
+        self.sent = time.monotonic()
+
+
 def _work(specs: list[ExperimentSpec], replay: Path | None, execution: ExecutionSpec,
           updates: Any) -> list[Any]:
     from scaffold.executors import LocalExecutor
 
-    def report(run_id: str, done: int, total: int) -> None:
-        updates.put((run_id, done, total))
-
-    executor = LocalExecutor(specs, replay, report if updates else None, execution)
-    return asyncio.run(executor.run_all())
+    report = _BatchedProgress(updates) if updates else None
+    try:
+        return asyncio.run(LocalExecutor(specs, replay, report, execution).run_all())
+    finally:
+        if report is not None:
+            report.flush()
 
 
 async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
@@ -65,10 +92,11 @@ async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
     def pump() -> None:
         while not stop.is_set() or (updates is not None and not updates.empty()):
             try:
-                item = updates.get(timeout=0.1)  # type: ignore[union-attr]
+                batch = updates.get(timeout=0.1)  # type: ignore[union-attr]
             except queue.Empty:
                 continue
-            progress(*item)  # type: ignore[misc]
+            for item in batch:
+                progress(*item)  # type: ignore[misc]
 
     pumper = threading.Thread(target=pump, daemon=True) if progress else None
     if pumper:
