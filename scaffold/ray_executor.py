@@ -40,7 +40,8 @@ def task_resources(spec: ExperimentSpec) -> dict[str, Any]:
 class RayExecutor:
     """Runs specs as Ray tasks. Run directories must be on a path every node shares; share
     memory across nodes with Chroma in server mode (`vector.chroma_url`) and models with a
-    remote endpoint (`hosted_vllm/...`, `ollama/...`, an API).
+    server every node reaches (`endpoints:`, or an API). Keys are read from each node's own
+    environment; scaffold never ships them to the cluster.
 
     Args:
         specs: the runs.
