@@ -83,8 +83,7 @@ def run(
     variants = _variants(config, steps=steps, model=model, seed=seed, out=out_dir,
                          no_probes=no_probes, memory=memory)
     if replay and len(variants) > 1:
-        _fail(ScaffoldError("--replay serves one run: this file sweeps "
-                            f"{len(variants)} runs; pick one with the overrides"), 2)
+        variants = _replayed_variant(variants, replay)
     if executor not in ("local", "ray") or (executor == "ray" and replay):
         _fail(ScaffoldError("--executor is 'local' or 'ray' (replay runs locally)"), 2)
     try:
@@ -101,6 +100,19 @@ def run(
     if failed:
         err.print(f"{failed} of {len(results)} run(s) did not finish", highlight=False)
         raise typer.Exit(1)
+
+
+def _replayed_variant(variants: list, replay: Path) -> list:
+    """The one run of a sweep that `replay` recorded (matched by run id)."""
+    from scaffold.runner import run_id_for
+
+    source = replay.resolve().name.removesuffix("-replay")
+    matching = [v for v in variants if run_id_for(v) == source]
+    if len(matching) != 1:
+        _fail(ScaffoldError(f"--replay serves one run: this file sweeps {len(variants)} runs "
+                            f"and none of them is {source}; replay with the experiment file "
+                            "that run was made from"), 2)
+    return matching
 
 
 def _report_run(result: object) -> bool:

@@ -63,3 +63,20 @@ def test_run_executes_every_point(tmp_path: Path) -> None:
     assert len(list((tmp_path / "runs" / "test-jfk").iterdir())) == 4
     again = CliRunner().invoke(app, ["run", str(write_config(tmp_path, data))])
     assert again.exit_code == 0 and again.output.count("already done") == 4
+
+
+def test_replay_picks_the_recorded_run_of_a_sweep(tmp_path: Path) -> None:
+    from tests.helpers import message_view
+
+    data = spec_dict(out=str(tmp_path / "runs"), steps=3, sweep={"seed": [0, 1]})
+    config = write_config(tmp_path, data)
+    assert CliRunner().invoke(app, ["run", str(config)]).exit_code == 0
+    source = sorted((tmp_path / "runs" / "test-jfk").iterdir())[1]
+
+    result = CliRunner().invoke(app, ["run", str(config), "--replay", str(source)])
+
+    assert result.exit_code == 0, result.output
+    replayed = source.with_name(source.name + "-replay")
+    assert message_view(replayed) == message_view(source)
+    other = CliRunner().invoke(app, ["run", str(config), "--replay", str(tmp_path)])
+    assert other.exit_code == 2 and "none of them is" in other.output
