@@ -340,13 +340,16 @@ def export(
     _run_dir_arg(directory)
     if not parquet:
         _fail(ScaffoldError("choose what to export: --parquet"), 2)
+    skipped: list[str] = []
     try:
-        files = export_parquet(directory)
+        files = export_parquet(directory, skipped)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return
     for path in files:
         out.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    for reason in skipped:
+        err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -78,8 +78,9 @@ def score_rows(log: RunLog) -> list[dict[str, Any]]:
     return rows
 
 
-def export_parquet(path: Path) -> list[Path]:
-    """Write events.parquet and scores.parquet into every run directory at or under `path`.
+def export_parquet(path: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Write events.parquet and scores.parquet into every run directory at or under `path`
+    (`skipped`: receives the runs left out for a damaged event log; see `load_runs`).
 
     Returns:
         The files written.
@@ -90,7 +91,7 @@ def export_parquet(path: Path) -> list[Path]:
     """
     pa, pq = _pyarrow()
     written = []
-    for log in load_runs(path):
+    for log in load_runs(path, skipped):
         for name, rows, columns in ((EVENTS_PARQUET, event_rows(log.events), None),
                                     (SCORES_PARQUET, score_rows(log), SCORE_COLUMNS)):
             names = list(columns or dict.fromkeys(k for row in rows for k in row))

@@ -178,6 +178,9 @@ def test_a_damaged_run_is_left_out_and_named(run_dir: Path, tmp_path: Path) -> N
     assert len(metrics["runs"]) == 1 and "line 3" in metrics["skipped"][0]
     alone = runner.invoke(app, ["report", str(damaged)])
     assert alone.exit_code == 1 and "line 3 is not a valid event" in alone.output
+    exported = runner.invoke(app, ["export", str(tmp_path), "--parquet"])
+    assert exported.exit_code == 0 and "left out:" in exported.output
+    assert (run_dir / "events.parquet").exists() and not (damaged / "events.parquet").exists()
 
 
 def test_report_errors_are_clear(tmp_path: Path) -> None:
