@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -9,6 +10,8 @@ from memory._contract import BackendContext, CompactionContext, MemoryRecord, sn
 from memory.prompts import summary_prompt
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
+
+log = logging.getLogger(__name__)
 
 SUMMARY_HEADER = "[Memory] Summary of the earlier conversation:"
 
@@ -84,6 +87,7 @@ class SummaryMemory:
         self.on_failure = on_failure
         self.retries = retries
         self.append_char_cap = append_char_cap
+        self._warned_full = False
         self.summaries: list[str] = []
 
     @property
@@ -123,12 +127,25 @@ class SummaryMemory:
         if reason is None or policy == "accept":
             self._store(text)
         ctx.window.evict({m.id for m in evicted})
+        after = ctx.prompt_tokens()
+        self._warn_if_still_over(ctx, after)
         return MemoryRecord(
             kind="summarize", backend=self.name, status="ok" if reason is None else "failed",
             reason=reason, policy=policy if reason else None, tokens_before=before,
-            tokens_after=ctx.prompt_tokens(), text=text, author="summarizer",
+            tokens_after=after, text=text, author="summarizer",
             source_ids=[m.id for m in evicted],
         )
+
+    def _warn_if_still_over(self, ctx: CompactionContext, after: int) -> None:
+        """Say once when what compaction keeps (identity, summary, the last messages) is itself
+        over the threshold: every following step will summarize again."""
+        limit = self.threshold * ctx.budget_tokens
+        if after > limit and not self._warned_full:
+            self._warned_full = True
+            log.warning("%s: after summarizing, the context is still %d tokens, over the "
+                        "threshold of %d (budget %d): every step will summarize again; raise "
+                        "budget_tokens or lower keep_last or max_tokens", ctx.agent_id, after,
+                        int(limit), ctx.budget_tokens)
 
     async def _summarize(self, ctx: CompactionContext, evicted: list[Message]
                          ) -> tuple[str, str | None, str]:

@@ -220,3 +220,27 @@ def test_append_mode_rewrites_over_char_cap() -> None:
             break
     assert "summary_rewrite" in kinds
     assert backend.summaries == ["One short rewritten summary of it all."]
+
+
+def test_warns_once_when_what_it_keeps_is_over_the_threshold(
+        caplog: pytest.LogCaptureFixture) -> None:
+    backend = SummaryMemory(threshold=0.5, keep_last=4)
+    stack = make_stack(backend, budget=200)  # four kept messages alone are over 100 tokens
+    summarizer = Summarizer()
+    with caplog.at_level("WARNING", logger="memory.summary"):
+        for i in range(10):
+            stack.observe([msg(i, "user" if i % 2 == 0 else "assistant")])
+            asyncio.run(stack.compact(context(stack, summarizer, step=i)))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "memory.summary"]
+    assert len(warnings) == 1 and "every step will summarize again" in warnings[0]
+    assert "jfk" in warnings[0] and "budget 200" in warnings[0]
+
+
+def test_no_warning_when_compaction_makes_room(caplog: pytest.LogCaptureFixture) -> None:
+    backend = SummaryMemory(threshold=0.5, keep_last=2)
+    stack = make_stack(backend, budget=600)
+    with caplog.at_level("WARNING", logger="memory.summary"):
+        for i in range(16):
+            stack.observe([msg(i, "user" if i % 2 == 0 else "assistant")])
+            asyncio.run(stack.compact(context(stack, Summarizer(), step=i)))
+    assert backend.summaries and not [r for r in caplog.records if r.name == "memory.summary"]
