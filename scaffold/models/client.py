@@ -67,31 +67,33 @@ def is_transient(exc: BaseException) -> bool:
 def retry_after_s(exc: BaseException | None) -> float | None:
     """Seconds a failed response asked the client to wait (`retry-after-ms`, or `retry-after`
     in seconds or as an HTTP date); None when it did not say."""
-    if exc is None:
-        return None
     response = getattr(exc, "response", None)
     for headers in (getattr(exc, "headers", None), getattr(response, "headers", None),
                     getattr(exc, "litellm_response_headers", None)):
-        if not headers:
+        if not hasattr(headers, "get"):
             continue
-        try:
-            millis = headers.get("retry-after-ms")
-            if millis is not None:
-                return max(0.0, float(millis) / 1000)
-            value = headers.get("retry-after")
-        except (AttributeError, TypeError, ValueError):
-            continue
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value))
-        except ValueError:
+        millis = _number(headers.get("retry-after-ms"))
+        if millis is not None:
+            return millis / 1000
+        value = headers.get("retry-after")
+        seconds = _number(value)
+        if seconds is None and value is not None:
             try:
-                when = email.utils.parsedate_to_datetime(str(value))
+                seconds = max(0.0, email.utils.parsedate_to_datetime(str(value)).timestamp()
+                              - time.time())
             except (TypeError, ValueError):
-                continue
-            return max(0.0, when.timestamp() - time.time())
+                seconds = None
+        if seconds is not None:
+            return seconds
     return None
+
+
+def _number(value: Any) -> float | None:
+    """A non-negative header number, or None when absent or not a number."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _response_fields(response: Any) -> CassetteResponse:

@@ -145,3 +145,18 @@ def test_the_server_wait_is_capped_by_max_wait(tmp_path: Path, serve_api: ServeA
 
     waits = [r.wait_s for r in events_of(run_dir, "model_retry")]
     assert waits and max(waits) <= RETRY["max_wait_s"]
+
+
+def test_retry_after_forms() -> None:
+    from scaffold.models.client import retry_after_s
+
+    class Limited(Exception):
+        def __init__(self, headers: dict[str, str]):
+            self.headers = headers
+
+    assert retry_after_s(Limited({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+    assert retry_after_s(Limited({"retry-after-ms": "0", "retry-after": "9"})) == 0.0
+    assert retry_after_s(Limited({"retry-after": "2"})) == 2.0
+    assert retry_after_s(Limited({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    assert retry_after_s(Limited({"retry-after": "soon"})) is None
+    assert retry_after_s(ValueError("no headers")) is None and retry_after_s(None) is None
