@@ -164,6 +164,12 @@ def _execute_all(specs: list, replay: Path | None) -> list:
         return asyncio.run(LocalExecutor(specs, replay, on_step).run_all())
 
 
+def _print_left_out(skipped: list[str]) -> None:
+    """Name the runs a report or export left out (damaged event logs)."""
+    for reason in skipped:
+        err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -320,8 +326,7 @@ def report(
     except ScaffoldError as exc:
         _fail(exc, 1)
         return
-    for reason in skipped:
-        err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
+    _print_left_out(skipped)
     out.print(f"wrote {files[0]}" + (f" and {len(files) - 1} figure(s)" if len(files) > 1
                                      else ""), highlight=False, soft_wrap=True)
 
@@ -348,8 +353,7 @@ def export(
         return
     for path in files:
         out.print(f"wrote {path}", highlight=False, soft_wrap=True)
-    for reason in skipped:
-        err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
+    _print_left_out(skipped)
 
 
 @app.command()
