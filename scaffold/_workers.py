@@ -42,6 +42,14 @@ def partition(specs: list[ExperimentSpec], workers: int) -> list[list[int]]:
     return groups
 
 
+def plan_workers(specs: list[ExperimentSpec], workers: int
+                 ) -> tuple[list[list[int]], ExecutionSpec]:
+    """Spec indexes per process, and each process's share of the limits: divided among the
+    processes that start (fewer than `workers` when there are fewer runs)."""
+    groups = partition(specs, workers)
+    return groups, split_execution(specs[0].execution, len(groups))
+
+
 PROGRESS_BATCH_S = 0.1
 """How long a worker collects progress updates before sending them (one round trip each)."""
 
@@ -81,9 +89,8 @@ def _work(specs: list[ExperimentSpec], replay: Path | None, execution: Execution
 
 async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
                          progress: Progress | None, workers: int) -> list[Any]:
-    """Run the specs in `workers` fresh processes; results in spec order."""
-    share = split_execution(specs[0].execution, workers)
-    groups = partition(specs, workers)
+    """Run the specs in up to `workers` fresh processes; results in spec order."""
+    groups, share = plan_workers(specs, workers)
     ctx = multiprocessing.get_context("spawn")  # fork would copy this process's running loop
     manager = ctx.Manager() if progress else None
     updates = manager.Queue() if manager else None

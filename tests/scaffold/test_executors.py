@@ -89,7 +89,7 @@ def test_a_damaged_run_directory_fails_that_run_only(tmp_path: Path) -> None:
 
 
 def test_worker_processes_run_the_same_runs_with_split_limits(tmp_path: Path) -> None:
-    from scaffold._workers import partition, split_execution
+    from scaffold._workers import partition, plan_workers, split_execution
 
     sweep = {"memory": ["window", "summary"], "seed": [0, 1, 2]}
     spread = expand_sweep(parse_experiment(spec_dict(
@@ -109,3 +109,5 @@ def test_worker_processes_run_the_same_runs_with_split_limits(tmp_path: Path) ->
     share = split_execution(spread[0].execution, 2)
     assert (share.concurrency, share.requests_per_minute, share.workers) == (3, {"x": 45}, 1)
     assert partition(spread, 4) == [[0, 4], [1, 5], [2], [3]]
+    groups, few = plan_workers(spread[:2], 16)  # two runs start two processes, not sixteen
+    assert len(groups) == 2 and (few.concurrency, few.requests_per_minute) == (3, {"x": 45})
