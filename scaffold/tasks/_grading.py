@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib import resources
@@ -72,6 +73,7 @@ class TestReport(BaseModel):
         return self.total > 0 and self.passed == self.total
 
 
+@functools.cache
 def _harness() -> str:
     return resources.files("scaffold.tasks").joinpath("_coding_harness.py").read_text("utf-8")
 

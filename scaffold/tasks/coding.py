@@ -179,7 +179,8 @@ class CodingTask(PerAgentTask):
 
     def _done_outcome(self, agent_id: str) -> TaskOutcome:
         solved = list(self.agent_state[agent_id]["solved"])
-        unsolved = [p.id for p in self.problems if p.id not in set(solved)]
+        done = set(solved)
+        unsolved = [p.id for p in self.problems if p.id not in done]
         return TaskOutcome(
             name="done", text=f"{agent_id}: {len(solved)}/{len(self.problems)} problems solved",
             data={"solved": solved, "unsolved": unsolved, "problems": len(self.problems)})

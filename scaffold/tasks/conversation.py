@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from scaffold.registry import task
-from scaffold.tasks.base import AgentTurn, PerAgentTask, TaskContext, TaskOutcome, TaskTurn
+from scaffold.tasks.base import PerAgentTask, TaskContext, TaskTurn
 
 EVERYDAY_TOPICS = (
     "What did you have for breakfast this morning, and do you always eat the same thing?",
@@ -61,11 +61,6 @@ class ConversationTask(PerAgentTask):
         if step in self.pressure:
             return [TaskTurn(text=self.pressure[step], author="user", kind="pressure")]
         return [TaskTurn(text=self.turns[(step - 1) % len(self.turns)], author="user")]
-
-    async def on_reply(self, agent_id: str, step: int, turn: AgentTurn,
-                       reply: str) -> list[TaskOutcome]:
-        """Nothing to record: the conversation does not depend on replies."""
-        return []
 
 
 @task("conversation")
