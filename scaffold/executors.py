@@ -60,18 +60,11 @@ class LocalExecutor:
             if self.progress:
                 self.progress(run_dir.name, done, total)
 
-        if spec.fork is not None and not run_dir.exists():
-            from scaffold.fork import materialize_fork
-
-            try:
-                await materialize_fork(Path(spec.fork.run), spec, spec.fork.step, run_dir)
-            except ScaffoldError as exc:
-                return RunResult(run_dir, "failed", error=str(exc))
         result = RunResult(run_dir, "failed")
         for _attempt in range(1 + self.execution.retries):
             try:
                 result = await Run(spec, run_dir, self.replay, self.limits).execute(on_step)
-            except ScaffoldError as exc:  # e.g. a damaged run directory: this run only
+            except ScaffoldError as exc:  # a damaged run directory, a bad fork: this run only
                 return RunResult(run_dir, "failed", error=str(exc))
             if result.status == "done":
                 break

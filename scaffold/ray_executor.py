@@ -21,7 +21,11 @@ def _run_task(spec_data: dict[str, Any], run_dir: str, retries: int) -> dict[str
     limits = ModelLimits(spec.execution)
     result = RunResult(Path(run_dir), "failed")
     for _attempt in range(1 + retries):
-        result = asyncio.run(Run(spec, Path(run_dir), None, limits).execute())
+        try:
+            result = asyncio.run(Run(spec, Path(run_dir), None, limits).execute())
+        except ScaffoldError as exc:  # a damaged run directory, a bad fork: this run only
+            result = RunResult(Path(run_dir), "failed", error=str(exc))
+            break
         if result.status == "done":
             break
     return {"run_dir": str(result.run_dir), "status": result.status,

@@ -87,7 +87,16 @@ class Run:
         self._manifest_written = 0.0
 
     async def execute(self, on_step: StepCallback | None = None) -> RunResult:
-        """Run (or resume) to the end; the run directory is consistent however this ends."""
+        """Run (or resume) to the end; the run directory is consistent however this ends.
+
+        Raises:
+            ScaffoldError: the run directory is damaged, or a `fork:` source cannot be forked.
+        """
+        if self.spec.fork is not None and not self.run_dir.exists():
+            from scaffold.fork import materialize_fork
+
+            await materialize_fork(Path(self.spec.fork.run), self.spec, self.spec.fork.step,
+                                   self.run_dir)
         manifest = self.recorder.read_manifest()
         if manifest is not None and manifest.status == "done":
             return RunResult(self.run_dir, "done", skipped=True)

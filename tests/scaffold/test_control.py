@@ -6,10 +6,13 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scaffold.cli import app
 from scaffold.control import ControlInbox, send_command
+from scaffold.errors import RunDirError
+from scaffold.executors import LocalExecutor
 from scaffold.recorder import RunRecorder
 from scaffold.runner import Run, run_dir_for
 from tests.helpers import events_of, make_spec, run_spec
@@ -108,3 +111,22 @@ def test_fork_writes_a_spec_that_continues_the_run(tmp_path: Path) -> None:
     source = [(m.step, m.content) for m in events_of(run_dir, "message") if m.step <= 2]
     assert [(m.step, m.content) for m in events_of(target, "message") if m.step <= 2] == source
     assert json.loads(json.dumps(manifest.spec))["agents"][0]["memory"]["condition"] == "window"
+
+
+def test_a_fork_spec_forks_wherever_the_run_executes(tmp_path: Path) -> None:
+    """Run.execute itself materializes `fork:` (the Ray task calls it directly)."""
+    source = run_spec(make_spec(tmp_path, steps=4))
+    forked = make_spec(tmp_path / "forked", steps=4,
+                       fork={"run": str(source.resolve()), "step": 2})
+    target = run_dir_for(forked)
+    asyncio.run(Run(forked, target).execute())
+    manifest = RunRecorder(target).read_manifest()
+    assert manifest.forked_from["step"] == 2 and manifest.status == "done"
+    assert [(m.step, m.content) for m in events_of(target, "message") if m.step <= 2] == \
+        [(m.step, m.content) for m in events_of(source, "message") if m.step <= 2]
+
+    too_late = make_spec(tmp_path / "late", steps=4, fork={"run": str(source), "step": 9})
+    with pytest.raises(RunDirError, match="fork step 9"):
+        asyncio.run(Run(too_late, run_dir_for(too_late)).execute())
+    result = asyncio.run(LocalExecutor([too_late]).run_all())[0]
+    assert result.status == "failed" and "fork step 9" in (result.error or "")
