@@ -114,10 +114,9 @@ class Run:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with InlineSqliteSaver.open(self.recorder.checkpoint_path) as saver:
             graph = registry.get("agent", "persona")(saver)
-            self._saver = saver
-            return await self._execute(graph, manifest, on_step)
+            return await self._execute(graph, saver, manifest, on_step)
 
-    async def _execute(self, graph: Any, manifest: RunManifest,
+    async def _execute(self, graph: Any, saver: Any, manifest: RunManifest,
                        on_step: StepCallback | None) -> RunResult:
         resuming = self.recorder.events_path.exists()
         saved = {a.id: await self._saved_state(graph, a.id) for a in self.spec.agents}
@@ -135,7 +134,7 @@ class Run:
         bus.emit(RunStart, step=first_step, spec=manifest.spec, seed=self.spec.seed,
                  resumed=resuming, previous_failure=previous)
         cassette = CassetteWriter(self.recorder.cassette_path)
-        self._saver.before_write[:] = [cassette.flush, self.recorder.flush]
+        saver.before_write = [cassette.flush, self.recorder.flush]
         agents: list[AgentRuntime] = []
         task: Any = None
         try:
@@ -223,7 +222,6 @@ class Run:
                     task: Any, start: int, manifest: RunManifest,
                     on_step: StepCallback | None, controls: RunControls) -> None:
         await trackers.call("on_run_start", agents)
-        by_id = {rt.id: rt for rt in agents}
         step = start
         while step <= self.spec.steps and not task.done():
             while True:
@@ -231,7 +229,7 @@ class Run:
                 turn = await task.next_turn(step)
                 if turn is None:
                     break
-                rt = by_id[turn.agent_id]
+                rt = controls.agents[turn.agent_id]
                 inputs = [*turn.inputs, *controls.take_injected(rt.id)]
                 pending = [Message(id=f"{rt.id}-{step}-u{i or ''}", role="user",
                                    content=t.text, author=t.author, step=step
