@@ -9,9 +9,6 @@ from contextlib import asynccontextmanager
 
 from scaffold.config import ExecutionSpec
 
-IN_PROCESS = ("local/", "scripted/")
-"""Providers that run in this process: `local/` models serialize on one llama instance."""
-
 
 class ModelLimits:
     """Per-model semaphores and request-rate spacing, created lazily per model name.

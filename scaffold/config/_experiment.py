@@ -255,13 +255,14 @@ class ExperimentSpec(Spec):
         if dupes:
             raise ValueError(f"agents: duplicate agent ids: {', '.join(dupes)}")
         for i, agent in enumerate(self.agents):
-            if agent.persona not in self.personas:
-                known = ", ".join(sorted(self.personas))
-                raise ValueError(
-                    f"agents[{i}].persona: unknown persona {agent.persona!r} (known: {known})"
-                )
+            self._check_persona(f"agents[{i}].persona", agent.persona)
         self._check_task(ids, user_persona)
         return self
+
+    def _check_persona(self, field: str, key: str) -> None:
+        if key not in self.personas:
+            known = ", ".join(sorted(self.personas))
+            raise ValueError(f"{field}: unknown persona {key!r} (known: {known})")
 
     def _check_task(self, ids: list[str], user_persona: str | None) -> None:
         kind, n = self.task.kind, len(ids)
@@ -272,10 +273,8 @@ class ExperimentSpec(Spec):
                              f"agent id (agents: {', '.join(ids)})")
         if kind == "room" and not 2 <= n <= 16:
             raise ValueError(f"task.kind: a room needs 2 to 16 agents, got {n}")
-        if user_persona is not None and user_persona not in self.personas:
-            known = ", ".join(sorted(self.personas))
-            raise ValueError(f"task.user.persona: unknown persona {user_persona!r} "
-                             f"(known: {known})")
+        if user_persona is not None:
+            self._check_persona("task.user.persona", user_persona)
         if kind == "pressure" and self.task.user.style == "custom" and not self.task.user.goal:
             raise ValueError("task.user.goal: style 'custom' needs a goal")
 
