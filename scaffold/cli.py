@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -20,12 +20,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _fail(exc: ScaffoldError, code: int) -> None:
+def _fail(exc: ScaffoldError, code: int) -> NoReturn:
     err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _fail_for(exc: ScaffoldError) -> None:
+def _fail_for(exc: ScaffoldError) -> NoReturn:
     """Exit 2 for a bad config or setting, 1 for anything else that went wrong."""
     _fail(exc, 2 if isinstance(exc, ConfigError) else 1)
 
@@ -45,11 +45,12 @@ def _variants(config: Path, **overrides: object) -> list:
     from scaffold.config import apply_overrides, expand_sweep, load_experiment
 
     try:
-        spec = apply_overrides(load_experiment(config), **overrides)  # type: ignore[arg-type]
+        spec = load_experiment(config)
+        if any(value is not None and value is not False for value in overrides.values()):
+            spec = apply_overrides(spec, **overrides)  # type: ignore[arg-type]
         return expand_sweep(spec, str(config))
     except ConfigError as exc:
         _fail(exc, 2)
-        raise  # unreachable: _fail exits
 
 
 @app.command()
@@ -198,15 +199,10 @@ def _print_summary(rows: list, run_dir: Path) -> None:
 @app.command()
 def plan(config: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
     """Print the runs an experiment expands to and an estimated call and token budget."""
-    from scaffold.config import expand_sweep, load_experiment
     from scaffold.plan import estimate
     from scaffold.runner import run_id_for
 
-    try:
-        variants = expand_sweep(load_experiment(config), str(config))
-    except ConfigError as exc:
-        _fail(exc, 2)
-        return
+    variants = _variants(config)
     table = Table(title=f"{len(variants)} run(s)", title_justify="left")
     for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", "calls",
                 "prompt tokens", "completion tokens"):
