@@ -20,13 +20,13 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.metrics import (
-    AnswerScore,
     Breaks,
     CurvePoint,
-    ProbeRound,
     agent_setup,
+    answer_scores,
     find_breaks,
     identity_curves,
+    probe_rounds,
 )
 from tui._log_lines import LogLine, log_line
 from tui.feed import FeedBatch
@@ -136,8 +136,10 @@ class AgentView:
         self.limits = limits
         self.transcript: Stream[MessageEvent] = Stream(limits.transcript)
         self.probes: Stream[RoundView] = Stream(limits.probes)
-        self.rounds: OrderedDict[str, ProbeRound] = OrderedDict()
-        self.scores: dict[str, list[AnswerScore]] = {}
+        self.rounds: OrderedDict[str, list[ProbeEvent]] = OrderedDict()
+        """Probe events of the kept rounds, by round id."""
+        self.scores: dict[str, list[ScoreEvent]] = {}
+        """Probe score events of the kept rounds (re-scores included), by round id."""
         self.markers: deque[Marker] = deque(maxlen=limits.markers)
         self.summary = ""
         self.core: dict[str, str] = _initial_core(run.spec, agent_id)
@@ -183,22 +185,21 @@ class AgentView:
 
     def _on_probe(self, e: ProbeEvent) -> None:
         if e.round_id not in self.rounds:
-            self.rounds[e.round_id] = ProbeRound(self.agent_id, e.round_id, e.step, e.trigger,
-                                                 e.seq)
+            self.rounds[e.round_id] = []
             self.scores[e.round_id] = []
             while len(self.rounds) > self.limits.rounds:
                 old, _ = self.rounds.popitem(last=False)
                 self.scores.pop(old, None)
+        self.rounds[e.round_id].append(e)
         if self._open is None:
             self._open = RoundView(e.round_id, e.step, e.trigger)
         self._open.answers.append((e.probe_id, e.answer))
 
     def _on_score(self, e: ScoreEvent) -> None:
-        if e.target != "probe" or e.value is None or e.round_id not in self.scores:
+        if e.target != "probe" or e.round_id not in self.scores:
             return
-        self.scores[e.round_id].append(AnswerScore(
-            self.agent_id, e.round_id, str(e.probe_id), 0, e.scorer, e.value, e.seq))
-        if self._open is not None:
+        self.scores[e.round_id].append(e)
+        if self._open is not None and e.value is not None:
             self._open.scores.setdefault(e.scorer, []).append(e.value)
 
     def _on_memory(self, e: MemoryEvent) -> None:
@@ -216,12 +217,14 @@ class AgentView:
             self.notes.append((e.step, e.text))
 
     def curves(self) -> Curves:
-        """Identity curves per scorer over the kept rounds (recomputed only after changes)."""
+        """Identity curves per scorer over the kept rounds, by the report's own functions (the
+        latest score of each answer counts, so re-scores replace); recomputed after changes."""
         if self._curves is None or self._curves[0] != self._scored:
-            rounds = {(self.agent_id, rid): r for rid, r in self.rounds.items()}
-            scores = sorted((s for group in self.scores.values() for s in group),
-                            key=lambda s: s.seq)
-            by_scorer = identity_curves(rounds, scores, SMOOTH_WINDOW).get(self.agent_id, {})
+            events: list[Event] = sorted(
+                itertools.chain(*self.rounds.values(), *self.scores.values()),
+                key=lambda e: e.seq)
+            by_scorer = identity_curves(probe_rounds(events), answer_scores(events),
+                                        SMOOTH_WINDOW).get(self.agent_id, {})
             self._curves = (self._scored, Curves(by_scorer, find_breaks(by_scorer)))
         return self._curves[1]
 

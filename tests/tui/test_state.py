@@ -110,6 +110,24 @@ def test_scores_and_breaks_match_the_report_metrics(finished_run: Path) -> None:
     assert broken.breaks.break_step == 8 and broken.latest("break") == 0.0
 
 
+def test_a_rescore_replaces_the_score_as_in_the_report(synthetic: SyntheticRun) -> None:
+    for step in (1, 2):
+        synthetic.emit(ProbeEvent, step=step, agent_id="jfk", round_id=f"r{step}",
+                       probe_id="who", question="Who are you?", answer="JFK",
+                       trigger="periodic", request_hash="h")
+        synthetic.emit(ScoreEvent, step=step, agent_id="jfk", round_id=f"r{step}",
+                       probe_id="who", scorer="rules", value=1.0)
+    synthetic.emit(ScoreEvent, step=2, agent_id="jfk", round_id="r2", probe_id="who",
+                   scorer="rules", scorer_version="2", value=0.0, rescore="pass-1")
+    board = Dashboard()
+    board.feed(FeedBatch(synthetic.run_dir, read_events(synthetic.run_dir / "events.jsonl")))
+    report = compute_metrics(synthetic.run_dir, MetricsSettings(window=SMOOTH_WINDOW))
+    [metrics] = [a for a in report.runs[0].agents if a.agent_id == "jfk"]
+    curves = board.agents[f"{synthetic.run_id}/jfk"].curves()
+    assert curves.by_scorer["rules"] == metrics.scorers["rules"].curve
+    assert [p.value for p in curves.by_scorer["rules"]] == [1.0, 0.0]
+
+
 def test_status_follows_control_and_end_events(synthetic: SyntheticRun) -> None:
     board = Dashboard()
     events = [synthetic.emit(ControlEvent, action="pause"),
