@@ -47,14 +47,20 @@ class EventTail:
         self.behind = False
         """True when the last poll stopped at the chunk limit: more is waiting."""
         self._last_line = b""
+        self._seen_mtime_ns = -1
+        """Modification time at the poll that read up to `offset`: unchanged, nothing is new."""
 
     def poll(self) -> FeedBatch:
         """New events since the last call (none when the file does not exist yet)."""
         batch = FeedBatch(self.path.parent)
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except FileNotFoundError:
             return batch
+        size = stat.st_size
+        if size == self.offset and stat.st_mtime_ns == self._seen_mtime_ns:
+            return batch  # untouched since it was read: no need to open it
+        self._seen_mtime_ns = stat.st_mtime_ns
         data = self._read(size)
         if data is None:
             self.offset, self._last_line, batch.reset = 0, b"", True

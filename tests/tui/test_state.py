@@ -7,6 +7,8 @@ import queue
 import sys
 from pathlib import Path
 
+import pytest
+
 from scaffold.events import (
     ControlEvent,
     MemoryEvent,
@@ -52,6 +54,19 @@ def test_tail_reads_complete_lines_only_and_restarts_when_the_log_shrinks(
     batch = tail.poll()
     assert batch.reset and [e.seq for e in batch.events] == [1, 2, 3, 4, 5]
     assert tail.poll() == FeedBatch(synthetic.run_dir)
+
+
+def test_tail_does_not_reopen_an_untouched_log(synthetic: SyntheticRun,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    tail = EventTail(synthetic.run_dir / "events.jsonl")
+    assert [e.type for e in tail.poll().events] == ["run_start"]
+    reads: list[int] = []
+    original = EventTail._read
+    monkeypatch.setattr(EventTail, "_read", lambda self, size: reads.append(size)
+                        or original(self, size))
+    assert tail.poll().events == [] and tail.poll().events == [] and reads == []
+    synthetic.emit(MessageEvent, message_id="m1", role="user", content="hi", author="user")
+    assert [e.type for e in tail.poll().events] == ["message"] and len(reads) == 1
 
 
 def test_follower_finds_runs_that_appear_later(tmp_path: Path) -> None:
