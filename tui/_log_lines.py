@@ -14,6 +14,7 @@ from scaffold.events import (
     TaskEvent,
     TrackerErrorEvent,
 )
+from tui._render import one_line
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,19 @@ def log_line(event: Event) -> LogLine | None:
         if event.status != "ok":
             text += f": {event.reason or 'failed'}"
         elif event.text:
-            text += f": {_line(event.text, 48)}"
+            text += f": {one_line(event.text, 48)}"
         return LogLine(event.step, agent, event.kind, text, "" if event.status == "ok" else "red")
     if isinstance(event, ControlEvent):
-        return LogLine(event.step, agent, event.action, _line(event.detail, 120) or "applied",
+        return LogLine(event.step, agent, event.action, one_line(event.detail, 120) or "applied",
                        "magenta")
     if isinstance(event, TrackerErrorEvent):
         return LogLine(event.step, agent, "tracker", f"{event.tracker}.{event.hook}: "
-                       f"{_line(event.error, 100)}", "red")
+                       f"{one_line(event.error, 100)}", "red")
     if isinstance(event, ModelRetryEvent):
         return LogLine(event.step, agent, "retry", f"{event.model} attempt {event.attempt}: "
-                       f"{_line(event.error, 80)}", "yellow")
+                       f"{one_line(event.error, 80)}", "yellow")
     if isinstance(event, TaskEvent):
-        return LogLine(event.step, agent, "task", _line(event.text or event.name, 100))
+        return LogLine(event.step, agent, "task", one_line(event.text or event.name, 100))
     return None
 
 
-def _line(text: str, limit: int) -> str:
-    """The text on one line, cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

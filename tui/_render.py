@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from scaffold.metrics import BREAK_THRESHOLD as LOW_SCORE
+
 SECTION_STYLES = {"persona": "magenta", "core": "blue", "summary": "green",
                   "retrieved": "yellow", "notes": "cyan", "messages": "white"}
 """Context sections in the order the memory panel's bar draws them."""
@@ -50,3 +51,9 @@ def token_legend(sections: dict[str, int], total: int, budget: int) -> Text:
         text.append(f"{name} {sections.get(name, 0)}  ")
     text.append(f"= {total}/{budget} tokens", "bold")
     return text
+
+
+def one_line(text: str, limit: int) -> str:
+    """The text on one line (whitespace runs collapsed), cut to `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

@@ -56,9 +56,7 @@ class AgentsTable(DataTable[Text]):
         if keys[:len(self._keys)] != self._keys:
             self._rebuild(wanted)
         for agent in wanted[len(self._keys):]:
-            self.add_row(*self._cells(agent), key=agent.key)
-            self._keys.append(agent.key)
-            self._seen[agent.key] = (agent.version, agent.run.display_status)
+            self._add_row(agent)
         for agent in wanted:
             stamp = (agent.version, agent.run.display_status)
             if self._seen.get(agent.key) != stamp:
@@ -72,11 +70,14 @@ class AgentsTable(DataTable[Text]):
         self.clear()
         self._keys, self._seen = [], {}
         for agent in wanted:
-            self.add_row(*self._cells(agent), key=agent.key)
-            self._keys.append(agent.key)
-            self._seen[agent.key] = (agent.version, agent.run.display_status)
+            self._add_row(agent)
         if selected in self._keys:
             self.move_cursor(row=self._keys.index(selected))
+
+    def _add_row(self, agent: AgentView) -> None:
+        self.add_row(*self._cells(agent), key=agent.key)
+        self._keys.append(agent.key)
+        self._seen[agent.key] = (agent.version, agent.run.display_status)
 
     def _cells(self, agent: AgentView) -> list[Text]:
         curves = agent.curves()

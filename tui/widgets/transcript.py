@@ -6,7 +6,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from scaffold.events import MessageEvent
-from tui._render import score_text
+from tui._render import one_line, score_text
 from tui.state import RoundView
 from tui.widgets._stream_log import StreamLog
 
@@ -44,9 +44,6 @@ class ProbeLog(StreamLog[RoundView]):
             text.append(f"  {scorer} ")
             text.append_text(score_text(item.mean(scorer)))
         for probe_id, answer in item.answers:
-            flat = " ".join(answer.split())
-            if len(flat) > _ANSWER_CHARS:
-                flat = flat[:_ANSWER_CHARS - 1] + "…"
             text.append(f"\n    {probe_id}: ", "cyan")
-            text.append(flat)
+            text.append(one_line(answer, _ANSWER_CHARS))
         return text
