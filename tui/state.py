@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from scaffold.config import CONDITIONS
 from scaffold.events import (
     ContextEvent,
     ControlEvent,
@@ -229,26 +230,29 @@ class AgentView:
         return self._curves[1]
 
 
-def _persona_and_condition(spec: dict[str, Any], agent_id: str) -> tuple[str, str]:
+def _agent_and_persona(spec: dict[str, Any], agent_id: str
+                       ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """An agent's entry in the run spec, its persona key, and that persona's entry."""
     agent = next((a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
     key = str(agent.get("persona") or "")
-    persona = (spec.get("personas") or {}).get(key) or {}
-    name = persona.get("name") if isinstance(persona, dict) else None
-    return str(name or key or "?"), agent_setup(spec, agent_id)[0]
+    persona = (spec.get("personas") or {}).get(key)
+    return agent, key, persona if isinstance(persona, dict) else {}
+
+
+def _persona_and_condition(spec: dict[str, Any], agent_id: str) -> tuple[str, str]:
+    _, key, persona = _agent_and_persona(spec, agent_id)
+    return str(persona.get("name") or key or "?"), agent_setup(spec, agent_id)[0]
 
 
 def _initial_core(spec: dict[str, Any], agent_id: str) -> dict[str, str]:
     """Core blocks an agent starts with, when its memory has a core backend."""
-    agent = next((a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
+    agent, _, persona = _agent_and_persona(spec, agent_id)
     memory = agent.get("memory") or {}
-    condition = str(memory.get("condition") or "")
-    if "core" not in (memory.get("backends") or []) and not (
-            condition.startswith("core") or condition == "full"):
+    backends = memory.get("backends") or CONDITIONS.get(str(memory.get("condition") or ""), ())
+    if "core" not in backends:
         return {}
     core = memory.get("core") or {}
-    persona = (spec.get("personas") or {}).get(agent.get("persona")) or {}
-    identity = persona.get("identity", "") if isinstance(persona, dict) else ""
-    blocks = {"persona": str(core.get("persona") or identity or "")}
+    blocks = {"persona": str(core.get("persona") or persona.get("identity") or "")}
     if core.get("human"):
         blocks["human"] = str(core["human"])
     return blocks
