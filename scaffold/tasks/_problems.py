@@ -101,12 +101,11 @@ def load_problem_file(path: Path) -> list[Problem]:
     return parse_problems(read_yaml_file(path, "YAML/JSON"), str(path))
 
 
-def load_problems(spec: CodingSpec, config_dir: Path, seed: int) -> list[Problem]:
+def load_problems(spec: CodingSpec, seed: int) -> list[Problem]:
     """The run's problems in the order every agent meets them.
 
     Args:
         spec: the task's settings (file, builtin, shuffle).
-        config_dir: what a relative `problems` path resolves against.
         seed: the run seed, for `shuffle`.
 
     Raises:
@@ -114,8 +113,7 @@ def load_problems(spec: CodingSpec, config_dir: Path, seed: int) -> list[Problem
     """
     problems = builtin_problems() if spec.builtin else []
     if spec.problems:
-        path = Path(spec.problems).expanduser()
-        problems += load_problem_file(path if path.is_absolute() else config_dir / path)
+        problems += load_problem_file(Path(spec.problems).expanduser())
     if not problems:
         hint = "problems: no problems (set `problems` to a file, or keep `builtin: true`)"
         raise ConfigError("task.coding", [hint])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,9 @@ class TaskContext:
         seed: the run seed; every random choice must derive from it.
         run_dir: the run directory (a task may keep files under run_dir/task/).
         complete: model access for simulated users (None in contexts that cannot call models).
-        config_dir: the directory relative file paths in the task settings resolve against.
+
+    Task file paths in the settings are already absolute: loading the config resolves them
+    against the config file's directory.
     """
 
     spec: ExperimentSpec
@@ -76,7 +78,6 @@ class TaskContext:
     seed: int = 0
     run_dir: Path | None = None
     complete: Complete | None = None
-    config_dir: Path = field(default_factory=Path.cwd)
 
     @property
     def settings(self) -> TaskSpec:

@@ -103,7 +103,7 @@ class CodingTask(PerAgentTask):
     def __init__(self, ctx: TaskContext):
         super().__init__(ctx)
         self.settings = ctx.spec.task.coding
-        self.problems = load_problems(self.settings, ctx.config_dir, ctx.seed)
+        self.problems = load_problems(self.settings, ctx.seed)
         for agent_id in ctx.agent_ids:
             self.agent_state[agent_id] = {"index": 0, "attempt": 0, "last": None,
                                           "solved": [], "tool_code": None}

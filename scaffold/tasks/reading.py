@@ -37,12 +37,11 @@ def bundled_text() -> str:
     return "\n\n".join(parts)
 
 
-def load_document(settings: ReadingSpec, config_dir: Path) -> str:
+def load_document(settings: ReadingSpec) -> str:
     """The document to read: the user's UTF-8 file, or the bundled text when none is set.
 
     Args:
         settings: the task's reading settings.
-        config_dir: where a relative `document` path resolves (loading makes it absolute).
 
     Raises:
         ConfigError: the file is missing, unreadable, not UTF-8 text, or empty.
@@ -50,8 +49,6 @@ def load_document(settings: ReadingSpec, config_dir: Path) -> str:
     if settings.document is None:
         return bundled_text()
     path = Path(settings.document).expanduser()
-    if not path.is_absolute():
-        path = config_dir / path
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -137,7 +134,7 @@ class ReadingTask(PerAgentTask):
         super().__init__(ctx)
         settings = ctx.settings.reading
         self.instruction = settings.instruction
-        self.chunks = document_chunks(load_document(settings, ctx.config_dir),
+        self.chunks = document_chunks(load_document(settings),
                                       settings.chunk_words)
 
     async def inputs_for(self, agent_id: str, step: int) -> list[TaskTurn] | None:

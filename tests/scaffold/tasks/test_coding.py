@@ -45,7 +45,7 @@ def make_task(tmp_path: Path, agents: int = 1, **coding: Any) -> CodingTask:
         coding["problems"] = str(write_problems(tmp_path))
     spec = make_spec(tmp_path, task={"kind": "coding", "coding": coding})
     ids = [f"a{i}" for i in range(agents)]
-    return make_coding(TaskContext(spec=spec, agent_ids=ids, seed=7, config_dir=tmp_path))
+    return make_coding(TaskContext(spec=spec, agent_ids=ids, seed=7))
 
 
 def act(task: CodingTask, step: int, reply: str) -> tuple[AgentTurn, list[TaskOutcome]]:
@@ -131,13 +131,14 @@ def test_the_python_tool_runs_code_and_a_codeless_reply_is_graded_from_it(
 
 
 def test_a_user_problem_file_in_json_joins_the_builtin_set_in_a_seeded_order(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_problems(tmp_path, name="mine.json")
     task = make_task(tmp_path, builtin=True, problems=str(path), shuffle=True)
     ids = [p.id for p in task.problems]
     assert len(ids) == len(builtin_problems()) + 2 and {"add", "double"} <= set(ids)
-    relative = CodingSpec(problems="mine.json", shuffle=True)  # resolved against config_dir
-    assert [p.id for p in load_problems(relative, tmp_path, seed=7)] == ids
+    monkeypatch.chdir(tmp_path)  # a spec built in code: a relative path is the process's
+    relative = CodingSpec(problems="mine.json", shuffle=True)
+    assert [p.id for p in load_problems(relative, seed=7)] == ids
     assert ids != [p.id for p in make_task(tmp_path, builtin=True, problems=str(path)).problems]
 
 
