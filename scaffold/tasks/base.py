@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -83,6 +84,17 @@ class TaskContext:
     def settings(self) -> TaskSpec:
         """The task section of the spec."""
         return self.spec.task
+
+    @property
+    def persona_names(self) -> dict[str, str]:
+        """Each agent's persona name, by agent id."""
+        return {a.id: self.spec.personas[a.persona].name for a in self.spec.agents}
+
+
+def seeded_rng(*parts: Any) -> random.Random:
+    """A generator seeded from `parts` joined by ':' (string seeds hash the same in every
+    process, unlike hash())."""
+    return random.Random(":".join(map(str, parts)))
 
 
 class Task(ABC):

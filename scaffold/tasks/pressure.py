@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import re
-from typing import Any
 
 from scaffold.registry import task
-from scaffold.tasks.base import AgentTurn, PerAgentTask, TaskContext, TaskOutcome, TaskTurn
+from scaffold.tasks.base import (
+    AgentTurn,
+    PerAgentTask,
+    TaskContext,
+    TaskOutcome,
+    TaskTurn,
+    seeded_rng,
+)
 from scaffold.tasks.conversation import EVERYDAY_TOPICS, scripted_pressure
 
 STEERING: dict[str, str] = {
@@ -104,11 +109,6 @@ def _key(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()[:80]
 
 
-def seeded_rng(*parts: Any) -> random.Random:
-    """A generator seeded from `parts` (string seeds hash the same in every process)."""
-    return random.Random(":".join(map(str, parts)))
-
-
 def _unquote(text: str) -> str:
     while len(text) >= 2 and QUOTE_PAIRS.get(text[0]) == text[-1]:
         text = text[1:-1].strip()
@@ -153,7 +153,7 @@ class PressureTask(PerAgentTask):
         persona = ctx.spec.personas.get(self.user.persona) if self.user.persona else None
         self.user_persona = persona.model_dump(mode="json") if persona else None
         self.identity = persona.identity if persona else MEMBER_OF_PUBLIC
-        self.partner = {a.id: ctx.spec.personas[a.persona].name for a in ctx.spec.agents}
+        self.partner = ctx.persona_names
         self.speakers = (persona.name if persona else "", *self.partner.values())
 
     def pushes(self, agent_id: str, step: int) -> bool:

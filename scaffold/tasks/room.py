@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
 from scaffold.registry import task
-from scaffold.tasks.base import AgentTurn, Task, TaskContext, TaskOutcome, TaskTurn
+from scaffold.tasks.base import AgentTurn, Task, TaskContext, TaskOutcome, TaskTurn, seeded_rng
 from scaffold.tasks.selfchat import SILENCE
 
 MODERATOR = "moderator"
@@ -25,7 +24,7 @@ class RoomTask(Task):
         self.ctx = ctx
         self.settings = ctx.settings.room
         self.ids = list(ctx.agent_ids)
-        self.names = {a.id: ctx.spec.personas[a.persona].name for a in ctx.spec.agents}
+        self.names = ctx.persona_names
         self.channel: list[dict[str, Any]] = []
         self.last_spoke: dict[str, int] = {}
         self.last_step = 0
@@ -37,7 +36,7 @@ class RoomTask(Task):
         if policy == "round_robin":
             return self.ids[(step - 1) % len(self.ids)]
         if policy == "random":
-            rng = random.Random(f"{self.ctx.seed}:room:{step}")
+            rng = seeded_rng(self.ctx.seed, "room", step)
             return rng.choice([a for a in self.ids if a != self.last_speaker])
         mentioned = self.mentioned(self.channel[-1]) if self.channel else []
         if mentioned:
