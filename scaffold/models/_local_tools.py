@@ -51,8 +51,17 @@ def with_tools(messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any
     return out
 
 
+def content_text(content: Any) -> str:
+    """Message content as plain text: OpenAI content-part lists keep their text parts."""
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
 def _as_text(message: dict[str, Any]) -> dict[str, Any]:
-    role, content = message.get("role", "user"), str(message.get("content") or "")
+    role, content = message.get("role", "user"), content_text(message.get("content"))
     if role == "assistant" and message.get("tool_calls"):
         calls = [_call_text(c) for c in message["tool_calls"]]
         return {"role": "assistant", "content": "\n".join(p for p in (content, *calls) if p)}

@@ -12,7 +12,7 @@ from typing import Any
 
 # scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
 from scaffold.errors import ModelError
-from scaffold.models._local_tools import parse_tool_calls, with_tools
+from scaffold.models._local_tools import content_text, parse_tool_calls, with_tools
 from scaffold.models._gguf import (  # re-exported for callers and tests
     EMBEDDED_BUNDLE,
     GgufBundle,
@@ -156,22 +156,13 @@ atexit.register(close_models)
 # --- the litellm provider ------------------------------------------------------------------------
 
 
-def _text(content: Any) -> str:
-    """Message content as plain text: OpenAI content-part lists keep their text parts."""
-    if content is None:
-        return ""
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return str(content)
-
-
 def chat_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messages reduced to what llama-cpp accepts: role, text content, and name."""
     cleaned = []
     for message in messages:
         kept = {k: message[k] for k in _MESSAGE_KEYS if message.get(k) is not None}
         kept["role"] = "system" if kept.get("role") == "developer" else kept.get("role", "user")
-        kept["content"] = _text(message.get("content"))
+        kept["content"] = content_text(message.get("content"))
         cleaned.append(kept)
     return cleaned
 

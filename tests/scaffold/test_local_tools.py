@@ -60,3 +60,9 @@ def test_unknown_tools_and_malformed_bodies_stay_text() -> None:
                  '{"name": "python", "arguments": {"code": "1"}}'):
         tools = TOOLS if "rm_rf" in text or "<tool_call>" in text else None
         assert parse_tool_calls(text, tools) == (text, [])
+
+
+def test_content_part_lists_become_their_text_with_tools_too() -> None:
+    parts = [{"type": "text", "text": "Who are "}, {"type": "text", "text": "you?"}]
+    [message] = with_tools([{"role": "user", "content": parts}], None)
+    assert message == {"role": "user", "content": "Who are you?"}
