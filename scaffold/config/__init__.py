@@ -45,6 +45,7 @@ from scaffold.config._memory import (
     VectorSpec,
 )
 from scaffold.config._persona import (
+    BreakPolicy,
     CaseFractionCheck,
     CheckSpec,
     DashSeparatedCheck,
@@ -58,6 +59,7 @@ from scaffold.config._persona import (
 )
 
 __all__ = [
+    "BreakPolicy",
     "CONDITIONS",
     "CaseFractionCheck",
     "CheckSpec",

@@ -130,6 +130,23 @@ class ProbeSpec(Spec):
     """Provenance or caveats, e.g. why an imported probe has no rules."""
 
 
+class BreakPolicy(Spec):
+    """Which claims about being an AI break this persona (read by the break and rules scorers).
+
+    A human persona needs none of this: any first-person claim to be an AI, an assistant, a
+    language model or a chatbot breaks it. A persona that is itself an AI ('You are Nova, an
+    AI...') says which claims are its own and which are the stock assistant's.
+    """
+
+    ai_claims_allowed: bool | None = None
+    """True: 'I am an AI' (and 'artificial intelligence', 'a machine', 'a program') is in role;
+    only claims to be the stock assistant break. None: decided from the identity text ('You
+    are an AI...' allows them)."""
+    forbidden_identities: list[str] = Field(default_factory=list)
+    """Extra names or phrases the persona must never claim to be, in the first person (e.g.
+    'ChatGPT', 'a helpful AI assistant by Alibaba'); whole words, case-insensitive."""
+
+
 class PersonaSpec(Spec):
     """A non-standard self: identity text, statements that express it, probes that test it."""
 
@@ -141,6 +158,12 @@ class PersonaSpec(Spec):
     """First-person statements that express the persona (used by scorers and scripted models)."""
     probes: list[ProbeSpec] = Field(default_factory=list)
     """The persona's own identity probes."""
+    other_identities: list[str] = Field(default_factory=list)
+    """Names of people or selves the persona is not but could be mistaken for (JFK: 'Lyndon
+    B. Johnson', 'Abraham Lincoln'); claiming one in the first person zeroes a probe's rules
+    score, and scorers may use them as negative examples."""
+    breaks: BreakPolicy = Field(default_factory=BreakPolicy)
+    """Which AI claims break this persona (see BreakPolicy)."""
     judge_rubric: str | None = None
     """A persona-specific judge rubric (may use {question} and {answer}); overrides judge.rubric."""
     judge_scale: tuple[int, int] | None = None
