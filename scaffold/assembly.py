@@ -45,11 +45,15 @@ def build_scorers(spec: ExperimentSpec, client: ModelClient | None) -> list[Scor
 
 
 def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None) -> list[Tracker]:
-    """Trackers for a run: the probe scheduler with its scorers, when probes are on."""
+    """Trackers for a run, when probes are on: the probe scheduler with its scorers, and the
+    reply scorer (`probes.score_replies`), which shares those scorers."""
     if not spec.probes.enabled:
         return []
     scorers = build_scorers(spec, client)
-    return [registry.get("tracker", "probes")(spec.probes, scorers, spec.seed)]
+    trackers = [registry.get("tracker", "probes")(spec.probes, scorers, spec.seed)]
+    if spec.probes.score_replies:
+        trackers.append(registry.get("tracker", "replies")(scorers))
+    return trackers
 
 
 def build_task(spec: ExperimentSpec, client: ModelClient | None, run_dir: Path) -> Any:

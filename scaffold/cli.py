@@ -171,28 +171,15 @@ def _print_left_out(skipped: list[str]) -> None:
         err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def _print_summary(rows: list, run_dir: Path) -> None:
+    from scaffold.run_summary import summary_rows
+
     table = Table(title=f"run {run_dir}", title_justify="left")
     table.add_column("metric")
     for r in rows:
         table.add_column(r.agent_id)
-    lines = [
-        ("steps", lambda r: str(r.steps)),
-        ("summaries", lambda r: str(r.summaries)),
-        ("failed summaries", lambda r: str(r.failed_summaries)),
-        ("probe rounds", lambda r: str(r.probe_rounds)),
-        ("identity score first", lambda r: _fmt(r.score_first)),
-        ("identity score last", lambda r: _fmt(r.score_last)),
-        ("identity score min", lambda r: _fmt(r.score_min)),
-        ("first step below 0.5", lambda r: "never" if r.first_below_half is None
-         else str(r.first_below_half)),
-    ]
-    for label, cell in lines:
-        table.add_row(label, *(cell(r) for r in rows))
+    for label, cells in summary_rows(rows):
+        table.add_row(label, *cells)
     out.print(table)
 
 
@@ -265,7 +252,8 @@ def rescore(
     config: Annotated[Optional[Path], typer.Option(
         help="Take probes and settings from this experiment file (with --reprobe).")] = None,
 ) -> None:
-    """Score recorded probe answers again (old scores kept), or re-probe recorded contexts."""
+    """Score recorded probe answers, replies and memory text again (old scores kept; a judge
+    costs one call per text), or re-probe recorded contexts."""
     from scaffold.config import load_experiment
     from scaffold.rescore import Rescorer
 
@@ -304,7 +292,8 @@ def report(
     fmt: Annotated[Literal["html", "md", "json"], typer.Option(
         "--format", help="html: DIR/report.html; md: DIR/report.md and PNGs; "
                          "json: metrics to stdout, nothing written.")] = "html",
-    window: Annotated[int, typer.Option(min=1, help="Rounds in the smoothing window.")] = 3,
+    smooth_steps: Annotated[int, typer.Option(
+        "--smooth-steps", min=1, help="Steps in the (centred) smoothing window.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
@@ -312,7 +301,7 @@ def report(
     from scaffold.report import metrics_json, write_report
 
     _run_dir_arg(directory)
-    settings = MetricsSettings(window=window, seed=seed)
+    settings = MetricsSettings(smooth_steps=smooth_steps, seed=seed)
     skipped: list[str] = []
     try:
         if fmt == "json":

@@ -130,11 +130,14 @@ class ProbeEvent(Event):
 
 class ScoreEvent(Event):
     type: Literal["score"] = "score"
-    target: Literal["probe", "memory"] = "probe"
+    target: Literal["probe", "memory", "message"] = "probe"
+    """What was scored: a probe answer, a memory text, or an assistant reply (message)."""
     round_id: str | None = None
     probe_id: str | None = None
     memory_seq: int | None = None
     """For memory scores: the seq of the memory event scored."""
+    message_id: str | None = None
+    """For message scores: the id of the assistant message scored."""
     scorer: str
     scorer_version: str = "1"
     value: float | None

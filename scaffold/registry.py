@@ -39,6 +39,7 @@ _BUILTINS: dict[tuple[str, str], str] = {
     ("scorer", "judge"): "scaffold.trackers.judge",
     ("scorer", "leakage"): "scaffold.trackers.leakage",
     ("tracker", "probes"): "scaffold.trackers.probes",
+    ("tracker", "replies"): "scaffold.trackers.replies",
     ("agent", "persona"): "agents.persona.graph",
     ("model", "scripted"): "scaffold.models.scripted",
     ("model", "local"): "scaffold.models.local",

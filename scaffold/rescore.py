@@ -1,4 +1,4 @@
-"""Re-scoring: score recorded probe answers (and memory text) again, or re-probe recorded
+"""Re-scoring: score recorded probe answers, replies and memory text again, or re-probe recorded
 contexts with new probes, appending new events and paying only for calls not yet recorded."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from scaffold.assembly import build_scorers
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec, ProbeSpec, parse_experiment
 from scaffold.errors import RunDirError
-from scaffold.events import Event, MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.events import Event, MemoryEvent, MessageEvent, ProbeEvent, ScoreEvent
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
 from scaffold.recorder import RunRecorder, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, safe_score
-from scaffold.trackers.scoring import Scorer
+from scaffold.trackers.scoring import Scorer, needs_probe
 
 
 class Rescorer:
@@ -75,7 +75,10 @@ class Rescorer:
                 await self._score_answer(bus, scorers, event)
             elif isinstance(event, MemoryEvent) and event.kind in MEMORY_TEXT_KINDS \
                     and event.text.strip():
-                await self._score_memory(bus, scorers, event)
+                await self._score_text(bus, scorers, event, event.text, "memory")
+            elif isinstance(event, MessageEvent) and event.role == "assistant" \
+                    and event.content.strip():
+                await self._score_text(bus, scorers, event, event.content, "message")
 
     async def _score_answer(self, bus: EventBus, scorers: list[Scorer], event: ProbeEvent) -> None:
         _, persona = self._persona(event.agent_id)
@@ -85,18 +88,22 @@ class Rescorer:
             result = await safe_score(scorer, event.answer, probe, persona, None)
             self._emit_score(bus, event, result, target="probe")
 
-    async def _score_memory(self, bus: EventBus, scorers: list[Scorer], event: MemoryEvent) -> None:
+    async def _score_text(self, bus: EventBus, scorers: list[Scorer], event: Event, text: str,
+                          target: str) -> None:
+        """Score a memory text or a reply with every scorer that needs no probe."""
         _, persona = self._persona(event.agent_id)
         for scorer in scorers:
-            if scorer.name != "rules":
-                result = await safe_score(scorer, event.text, None, persona, None)
-                self._emit_score(bus, event, result, target="memory")
+            if not needs_probe(scorer):
+                result = await safe_score(scorer, text, None, persona, None)
+                self._emit_score(bus, event, result, target=target)
 
     def _emit_score(self, bus: EventBus, event: Event, result: Any, target: str) -> None:
         fields: dict[str, Any] = {"round_id": getattr(event, "round_id", None),
                                   "probe_id": getattr(event, "probe_id", None)}
         if target == "memory":
             fields = {"memory_seq": event.seq}
+        elif isinstance(event, MessageEvent):
+            fields = {"message_id": event.message_id}
         bus.emit(ScoreEvent, agent_id=event.agent_id, step=event.step, target=target,
                  scorer=result.scorer, scorer_version=result.version, value=result.value,
                  explanation=result.explanation, raw=result.raw, rescore=self.pass_id,

@@ -1,13 +1,39 @@
-"""End-of-run numbers read from the event log: steps, summaries, probe rounds, identity scores."""
+"""End-of-run numbers read from the event log: counts, then per scorer and target its scores."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from statistics import mean
+from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from scaffold.events import Event, MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.events import Event, MemoryEvent, ProbeEvent
+from scaffold.metrics import (
+    BREAK_THRESHOLD,
+    INDEX,
+    MetricsSettings,
+    RunLog,
+    ScorerMetrics,
+    run_metrics,
+)
+
+TARGETS = (("message", "replies"), ("probe", "probes"), ("memory", "memory"))
+"""Score targets in table order, with the names the table gives them."""
+
+
+class SeriesSummary(BaseModel):
+    """One scorer's (or the index's) scores of one agent on one target."""
+
+    scorer: str
+    target: str
+    """`replies`, `probes` or `memory`."""
+    n: int
+    """Points scored: replies, probe rounds or memory texts."""
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    first_below_half: int | None = None
+    """First step whose point fell below 0.5 (None if never)."""
 
 
 class AgentSummary(BaseModel):
@@ -19,31 +45,31 @@ class AgentSummary(BaseModel):
     failed_summaries: int = 0
     memory_events: int = 0
     probe_rounds: int = 0
-    score_first: float | None = None
-    score_last: float | None = None
-    score_min: float | None = None
-    first_below_half: int | None = None
-    """First step whose round score fell below 0.5 (None if never)."""
+    replies_scored: int = 0
+    series: list[SeriesSummary] = Field(default_factory=list)
+    """Index first, then each scorer; per target: replies, probes, memory."""
 
 
-def round_scores(events: list[Event], scorer: str = "rules") -> dict[str, list[tuple[int, float]]]:
-    """Per agent, (step, mean score of the round) in event order, for one scorer."""
-    by_round: dict[tuple[str, str], list[float]] = defaultdict(list)
-    round_step: dict[tuple[str, str], int] = {}
-    for e in events:
-        if isinstance(e, ScoreEvent) and e.target == "probe" and e.scorer == scorer \
-                and e.value is not None and e.agent_id and e.round_id:
-            key = (e.agent_id, e.round_id)
-            by_round[key].append(e.value)
-            round_step.setdefault(key, e.step)
-    out: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for (agent, round_id), values in by_round.items():
-        out[agent].append((round_step[(agent, round_id)], mean(values)))
-    return out
+def _series(scorer: str, target: str, points: list[tuple[int, float]]) -> SeriesSummary:
+    values = [v for _, v in points]
+    return SeriesSummary(
+        scorer=scorer, target=target, n=len(points),
+        first=values[0] if values else None, last=values[-1] if values else None,
+        min=min(values) if values else None,
+        first_below_half=next((s for s, v in points if v < BREAK_THRESHOLD), None))
+
+
+def _points(metrics: ScorerMetrics) -> list[tuple[int, float]]:
+    return [(p.step, p.value) for p in metrics.curve if p.trigger != "reprobe"]
+
+
+def _order(names: list[str]) -> list[str]:
+    return sorted(dict.fromkeys(names), key=lambda n: (n != INDEX, names.index(n)))
 
 
 def summarize_run(events: list[Event]) -> list[AgentSummary]:
-    """Headline numbers per agent."""
+    """Headline numbers per agent, with the identity index and every scorer on each target
+    (the same curves as `scaffold report`, unsmoothed)."""
     agents: dict[str, AgentSummary] = {}
     rounds: dict[str, set[str]] = defaultdict(set)
     for e in events:
@@ -58,13 +84,45 @@ def summarize_run(events: list[Event]) -> list[AgentSummary]:
                 s.failed_summaries += e.status == "failed"
         elif isinstance(e, ProbeEvent):
             rounds[e.agent_id].add(e.round_id)
-    for agent, series in round_scores(events).items():
-        if agent not in agents or not series:
-            continue
-        s = agents[agent]
-        values = [v for _, v in series]
-        s.score_first, s.score_last, s.score_min = values[0], values[-1], min(values)
-        s.first_below_half = next((step for step, v in series if v < 0.5), None)
-    for agent, ids in rounds.items():
-        agents[agent].probe_rounds = len(ids)
+    metrics = run_metrics(RunLog(Path("."), events), MetricsSettings())
+    for a in metrics.agents:
+        s = agents.setdefault(a.agent_id, AgentSummary(agent_id=a.agent_id))
+        s.probe_rounds = len(rounds.get(a.agent_id, ()))
+        memory: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for m in a.memory:
+            for scorer, value in m.scores.items():
+                if value is not None:
+                    memory[scorer].append((m.step, value))
+        by_target = {"replies": {n: _points(c) for n, c in a.replies.items()},
+                     "probes": {n: _points(c) for n, c in a.scorers.items()
+                                if not n.endswith(")")},  # re-probes have their own table
+                     "memory": dict(memory)}
+        s.replies_scored = len(by_target["replies"].get(INDEX, []))
+        names = _order([n for series in by_target.values() for n in series])
+        s.series = [_series(name, target, by_target[target][name])
+                    for name in names for _, target in TARGETS if name in by_target[target]]
     return list(agents.values())
+
+
+def summary_rows(summaries: list[AgentSummary]) -> list[tuple[str, list[str]]]:
+    """The end-of-run table as (label, one cell per agent) rows: counts, then one row per
+    scorer and target: 'first / last / min, first step below 0.5'."""
+    rows: list[tuple[str, list[str]]] = [
+        ("steps", [str(s.steps) for s in summaries]),
+        ("summaries (failed)", [f"{s.summaries} ({s.failed_summaries})" for s in summaries]),
+        ("probe rounds", [str(s.probe_rounds) for s in summaries]),
+        ("replies scored", [str(s.replies_scored) for s in summaries]),
+    ]
+    keys = list(dict.fromkeys((x.scorer, x.target) for s in summaries for x in s.series))
+    for scorer, target in keys:
+        found = [next((x for x in s.series if (x.scorer, x.target) == (scorer, target)), None)
+                 for s in summaries]
+        rows.append((f"{scorer} · {target} first/last/min, < 0.5 at", [_cell(x) for x in found]))
+    return rows
+
+
+def _cell(x: SeriesSummary | None) -> str:
+    if x is None or x.first is None or x.last is None or x.min is None:
+        return "-"
+    below = "never" if x.first_below_half is None else f"step {x.first_below_half}"
+    return f"{x.first:.2f} / {x.last:.2f} / {x.min:.2f}, {below}"

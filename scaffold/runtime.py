@@ -124,6 +124,8 @@ class AgentRuntime:
                           content=reply.content, author=self.id, step=self.step,
                           tool_calls=reply.tool_calls)
         self.add_message(message)
+        await self.trackers.call("on_reply", self, message, model_input.messages,
+                                 agent_id=self.id, step=self.step)
         return message
 
     async def run_tools(self, message: Message, tool_round: int) -> None:

@@ -66,6 +66,10 @@ class ProbeSchedule(Spec):
     """Scorers applied to every answer (registry names: rules, break, embedding, judge, ...)."""
     score_memory: bool = True
     """Also score memory text (summaries, notes, core edits) as text about the self."""
+    score_replies: bool = True
+    """Also score every assistant reply (target `message`) with each scorer that needs no
+    probe (all but rules). Cheap scorers make no model call; the judge, if listed in
+    `scorers`, costs one judge call per reply."""
 
     @field_validator("scorers")
     @classmethod

@@ -2,10 +2,13 @@
 
 from scaffold.metrics._agreement import cohen_kappa, scorer_agreement
 from scaffold.metrics._answers import (
+    REPLY_TRIGGER,
     AnswerScore,
     ProbeRound,
     answer_scores,
     probe_rounds,
+    replies,
+    reply_scores,
     score_samples,
 )
 from scaffold.metrics._conditions import (
@@ -16,14 +19,25 @@ from scaffold.metrics._conditions import (
 )
 from scaffold.metrics._curves import (
     BREAK_THRESHOLD,
+    NEVER_HELD_BELOW,
+    REPLY_BREAK_SCORERS,
     find_breaks,
     half_life,
     identity_curves,
     smooth,
+    smooth_by_step,
+)
+from scaffold.metrics._index import (
+    INDEX,
+    INDEX_DEFINITION,
+    answer_index,
+    index_scores,
+    is_veto,
 )
 from scaffold.metrics._memory import bracket_rounds, event_deltas
 from scaffold.metrics._models import (
     AgentMetrics,
+    AgentOutcome,
     Agreement,
     BreakEpisode,
     Breaks,
@@ -53,13 +67,16 @@ from scaffold.metrics._runs import (
 )
 
 __all__ = [
-    "BREAK_THRESHOLD",
-    "AgentMetrics", "Agreement", "AnswerScore", "BreakEpisode", "Breaks", "ConditionMetrics",
-    "ConditionScorer", "ContextPoint", "CurvePoint", "EventDelta", "HalfLife", "KindDelta",
+    "BREAK_THRESHOLD", "INDEX", "INDEX_DEFINITION", "NEVER_HELD_BELOW", "REPLY_BREAK_SCORERS",
+    "REPLY_TRIGGER",
+    "AgentMetrics", "AgentOutcome", "Agreement", "AnswerScore", "BreakEpisode", "Breaks",
+    "ConditionMetrics", "ConditionScorer", "ContextPoint", "CurvePoint", "EventDelta",
+    "HalfLife", "KindDelta",
     "MeanPoint", "MemoryRecord", "MetricsSettings", "ProbeRound", "ReportMetrics", "RunLog",
     "RunMetrics", "ScorerMetrics", "SurvivalRow", "agent_setup", "answer_scores",
     "bootstrap_interval", "bracket_rounds", "cohen_kappa", "compute_metrics",
     "condition_metrics", "event_deltas", "find_breaks", "find_run_dirs", "half_life",
     "identity_curves", "load_runs", "mean_curve", "probe_rounds", "report_metrics",
     "run_metrics", "score_samples", "scorer_agreement", "smooth", "survival_table",
+    "answer_index", "index_scores", "is_veto", "replies", "reply_scores", "smooth_by_step",
 ]

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from scaffold.events import Event, ProbeEvent, ScoreEvent
+from scaffold.events import Event, MessageEvent, ProbeEvent, ScoreEvent
+
+REPLY_TRIGGER = "reply"
+"""Trigger of the points of reply curves (one point per assistant reply)."""
 
 
 @dataclass(frozen=True)
 class ProbeRound:
-    """A probe round as the log shows it: where it started and why."""
+    """A probe round as the log shows it: where it started and why. Reply curves use the same
+    shape: one 'round' per assistant reply, its id the message id, its trigger `reply`."""
 
     agent_id: str
     round_id: str
@@ -84,3 +88,26 @@ def answer_scores(events: list[Event]) -> list[AnswerScore]:
 def scorer_names(scores: list[AnswerScore]) -> list[str]:
     """Scorers present, in order of first appearance."""
     return list(dict.fromkeys(s.scorer for s in scores))
+
+
+def replies(events: list[Event]) -> dict[tuple[str, str], ProbeRound]:
+    """Assistant replies keyed by (agent id, message id), as one-answer rounds (trigger
+    `reply`), in log order."""
+    out: dict[tuple[str, str], ProbeRound] = {}
+    for e in events:
+        if isinstance(e, MessageEvent) and e.role == "assistant" and e.agent_id:
+            out.setdefault((e.agent_id, e.message_id),
+                           ProbeRound(e.agent_id, e.message_id, e.step, REPLY_TRIGGER, e.seq))
+    return out
+
+
+def reply_scores(events: list[Event]) -> list[AnswerScore]:
+    """Scores of assistant replies (target `message`), one per (agent, message, scorer): the
+    latest, so a re-score replaces the original."""
+    latest: dict[tuple[str, str, str], AnswerScore] = {}
+    for e in events:
+        if isinstance(e, ScoreEvent) and e.target == "message" and e.agent_id and e.message_id:
+            latest[(e.agent_id, e.message_id, e.scorer)] = AnswerScore(
+                e.agent_id, e.message_id, REPLY_TRIGGER, 0, e.scorer, e.value, e.seq,
+                e.explanation)
+    return sorted(latest.values(), key=lambda s: s.seq)

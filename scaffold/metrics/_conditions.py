@@ -11,25 +11,33 @@ import numpy as np
 from scaffold.metrics._memory import delta_by_kind
 from scaffold.metrics._models import (
     AgentMetrics,
+    AgentOutcome,
     ConditionMetrics,
     ConditionScorer,
     CurvePoint,
     HalfLife,
     MeanPoint,
     MetricsSettings,
+    ScorerMetrics,
     SurvivalRow,
 )
 
 
 def bootstrap_interval(values: list[float], settings: MetricsSettings,
-                       key: int = 0) -> tuple[float, float]:
+                       key: int = 0) -> tuple[float | None, float | None, str]:
     """Percentile bootstrap interval of the mean, seeded by (settings.seed, key).
 
-    With fewer than two values, or all equal, the interval collapses to the mean.
+    Returns:
+        (low, high, kind): kind `too few` with no bounds when there are fewer than
+        `settings.min_n` values (a bootstrap of 3 seeds mostly reflects those 3 values);
+        `no spread` with low = high = mean when every value is equal (the sample shows no
+        spread, which does not make the mean certain); else `bootstrap`.
     """
     m = mean(values)
-    if len(values) < 2 or min(values) == max(values):
-        return m, m
+    if len(values) < settings.min_n:
+        return None, None, "too few"
+    if min(values) == max(values):
+        return m, m, "no spread"
     from scipy.stats import bootstrap
 
     with warnings.catch_warnings():
@@ -38,11 +46,15 @@ def bootstrap_interval(values: list[float], settings: MetricsSettings,
                         n_resamples=settings.resamples, confidence_level=settings.confidence,
                         method="percentile", rng=np.random.default_rng([settings.seed, key]))
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return min(low, m), max(high, m)
+    return min(low, m), max(high, m), "bootstrap"
 
 
 def mean_curve(curves: list[list[CurvePoint]], settings: MetricsSettings) -> list[MeanPoint]:
-    """Mean score by step across agents; each agent counts once per step (its rounds' mean)."""
+    """Mean score by step across agents; each agent counts once per step (its points' mean).
+
+    Each point lists the per-agent values behind it and says whether its interval is a
+    bootstrap interval, missing for too few agents, or zero-width for lack of spread.
+    """
     by_step: dict[int, list[float]] = defaultdict(list)
     for curve in curves:
         per_step: dict[int, list[float]] = defaultdict(list)
@@ -52,18 +64,21 @@ def mean_curve(curves: list[list[CurvePoint]], settings: MetricsSettings) -> lis
             by_step[step].append(mean(vals))
     out = []
     for step, vals in sorted(by_step.items()):
-        low, high = bootstrap_interval(vals, settings, key=step)
-        out.append(MeanPoint(step=step, mean=mean(vals), low=low, high=high, n=len(vals)))
+        low, high, kind = bootstrap_interval(vals, settings, key=step)
+        out.append(MeanPoint(step=step, mean=mean(vals), low=low, high=high, n=len(vals),
+                             values=vals, interval=kind))  # type: ignore[arg-type]
     return out
 
 
 def survival_table(half_lives: list[HalfLife]) -> list[SurvivalRow]:
     """Kaplan-Meier estimate of the fraction whose persona has not yet halved, by step.
 
-    An agent whose score never halved is censored at the last step it was probed.
+    An agent whose score never halved is censored at the last step it was probed; an agent
+    that never held the persona is left out (it had nothing to lose).
     """
     times = [(h.step, False) if not h.censored and h.step is not None
-             else (h.observed_until, True) for h in half_lives if h.observed_until is not None]
+             else (h.observed_until, True) for h in half_lives
+             if h.observed_until is not None and not h.never_held]
     survival, rows = 1.0, []
     for step in sorted({t for t, _ in times}):
         at_risk = sum(t >= step for t, _ in times)
@@ -75,15 +90,28 @@ def survival_table(half_lives: list[HalfLife]) -> list[SurvivalRow]:
     return rows
 
 
-def condition_scorer(agents: list[AgentMetrics], scorer: str,
-                     settings: MetricsSettings) -> ConditionScorer:
-    """Aggregates of one scorer over the agents of a condition that it scored."""
-    scored = [a.scorers[scorer] for a in agents if scorer in a.scorers]
-    survival = survival_table([s.half_life for s in scored])
+def _outcome(agent: AgentMetrics, s: ScorerMetrics) -> AgentOutcome:
+    hl = s.half_life
+    outcome = ("no data" if not s.curve else "never held" if hl.never_held
+               else "censored" if hl.censored else "halved")
+    return AgentOutcome(agent=f"{agent.run_id}/{agent.agent_id}", seed=agent.seed,
+                        initial=hl.initial, half_life=hl.step, outcome=outcome,
+                        mean=mean(p.value for p in s.curve) if s.curve else None)
+
+
+def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsSettings,
+                     target: str = "probe") -> ConditionScorer:
+    """Aggregates of one scorer (or the index) over the agents of a condition it scored, on
+    probe rounds or (target `message`) on replies."""
+    scored = [(a, series[scorer]) for a in agents
+              for series in [a.scorers if target == "probe" else a.replies] if scorer in series]
+    survival = survival_table([s.half_life for _, s in scored])
     median = next((r.step for r in survival if r.survival <= 0.5), None)
-    deltas = [d for s in scored for d in s.event_deltas]
-    return ConditionScorer(scorer=scorer, n_agents=len(scored),
-                           curve=mean_curve([s.curve for s in scored], settings),
+    deltas = [d for _, s in scored for d in s.event_deltas]
+    return ConditionScorer(scorer=scorer, target=target, n_agents=len(scored),
+                           never_held=sum(s.half_life.never_held for _, s in scored),
+                           per_agent=[_outcome(a, s) for a, s in scored],
+                           curve=mean_curve([s.curve for _, s in scored], settings),
                            survival=survival, median_half_life=median,
                            delta_by_kind=delta_by_kind(deltas))
 
@@ -97,9 +125,14 @@ def condition_metrics(agents: list[AgentMetrics],
     out = []
     for (condition, model), members in sorted(groups.items()):
         scorers = list(dict.fromkeys(s for a in members for s in a.scorers))
+        said = list(dict.fromkeys(s for a in members for s in a.replies))
         out.append(ConditionMetrics(
             condition=condition, model=model,
             agents=[f"{a.run_id}/{a.agent_id}" for a in members],
+            seeds=sorted({a.seed for a in members if a.seed is not None}),
+            too_few=len(members) < settings.min_n,
             broke=sum(a.breaks.break_step is not None for a in members),
-            scorers={s: condition_scorer(members, s, settings) for s in scorers}))
+            reply_broke=sum(a.reply_breaks.break_step is not None for a in members),
+            scorers={s: condition_scorer(members, s, settings) for s in scorers},
+            replies={s: condition_scorer(members, s, settings, "message") for s in said}))
     return out

@@ -11,23 +11,45 @@ from scaffold.metrics._models import BreakEpisode, Breaks, CurvePoint, HalfLife
 BREAK_THRESHOLD = 0.5
 """A round below this is a break (on the break scorer, else on rules)."""
 BREAK_SCORERS = ("break", "rules")
-"""Scorers a break is judged on, in order of preference."""
+"""Scorers a break in probe answers is judged on, in order of preference."""
+REPLY_BREAK_SCORERS = ("break",)
+"""Scorers a break in replies is judged on (rules never score replies)."""
+NEVER_HELD_BELOW = 0.5
+"""An initial smoothed score below this means the agent never held the persona."""
 REPROBE_SUFFIX = " (reprobe)"
 """Rounds asked again by `scaffold rescore --reprobe` form their own curve per scorer."""
 
 
 def smooth(values: list[float], window: int) -> list[float]:
-    """Centred rolling mean; windows shrink at the ends instead of dropping points.
+    """Centred rolling mean over neighbouring items; windows shrink at the ends instead of
+    dropping points (see `smooth_by_step` for curves, whose points are not evenly spaced)."""
+    return smooth_by_step(list(range(len(values))), values, window)
 
-    Centring keeps a drop at the step where it happens (a trailing mean would report it
-    (window - 1) / 2 rounds late).
+
+def smooth_by_step(steps: list[int], values: list[float], window: int) -> list[float]:
+    """Centred rolling mean over a window of `window` steps.
+
+    A point at step s averages every point with a step in [s - (window - 1) // 2,
+    s + window // 2], so a condition probed every 2 steps and one probed every 6 are smoothed
+    over the same stretch of the run; points at one step (rounds before and after a memory
+    event) share a window. Centring keeps a drop at the step where it happens.
+
+    Args:
+        steps: each point's step, in non-decreasing order.
+        values: each point's value.
+        window: steps in the window (>= 1).
     """
     if window < 1:
         raise ValueError("window must be >= 1")
     back, ahead = (window - 1) // 2, window // 2
     out = []
-    for i in range(len(values)):
-        part = values[max(0, i - back):i + ahead + 1]
+    lo = hi = 0
+    for step in steps:
+        while steps[lo] < step - back:
+            lo += 1
+        while hi < len(steps) and steps[hi] <= step + ahead:
+            hi += 1
+        part = values[lo:hi]
         out.append(sum(part) / len(part))
     return out
 
@@ -40,9 +62,9 @@ def identity_curves(rounds: dict[tuple[str, str], ProbeRound], scores: list[Answ
     they form their own curve, named `<scorer> (reprobe)`.
 
     Args:
-        rounds: probe rounds keyed by (agent id, round id).
+        rounds: probe rounds (or replies) keyed by (agent id, round id).
         scores: per-answer scores; unscored answers (value None) are left out.
-        window: rounds in the smoothing window.
+        window: steps in the smoothing window.
 
     Returns:
         agent id -> scorer -> curve points.
@@ -63,24 +85,29 @@ def identity_curves(rounds: dict[tuple[str, str], ProbeRound], scores: list[Answ
         for scorer, items in by_scorer.items():
             items.sort(key=lambda item: (item[0].step, item[0].seq))
             means = [mean(vals) for _, vals in items]
+            smoothed = smooth_by_step([r.step for r, _ in items], means, window)
             out[agent][scorer] = [
                 CurvePoint(step=r.step, value=m, smoothed=sm, round_id=r.round_id,
                            trigger=r.trigger, n=len(vals))
-                for (r, vals), m, sm in zip(items, means, smooth(means, window), strict=True)
+                for (r, vals), m, sm in zip(items, means, smoothed, strict=True)
             ]
     return out
 
 
-def half_life(curve: list[CurvePoint]) -> HalfLife:
+def half_life(curve: list[CurvePoint], held: float = NEVER_HELD_BELOW) -> HalfLife:
     """First step where the smoothed score falls below half its initial value.
 
-    Censored when it never does, including when the initial value is 0 (nothing to halve).
+    An agent whose initial smoothed score is below `held` never held the persona: it has no
+    half-life, is neither a survivor nor censored, and survival tables leave it out. An agent
+    whose score never halved is censored at its last point.
     """
     if not curve:
         return HalfLife()
     initial = curve[0].smoothed
-    threshold = initial / 2
     last = curve[-1].step
+    if initial < held:
+        return HalfLife(censored=False, never_held=True, initial=initial, observed_until=last)
+    threshold = initial / 2
     for point in curve:
         if point.smoothed < threshold:
             return HalfLife(step=point.step, censored=False, initial=initial,
@@ -88,18 +115,21 @@ def half_life(curve: list[CurvePoint]) -> HalfLife:
     return HalfLife(initial=initial, threshold=threshold, observed_until=last)
 
 
-def break_scorer(curves: dict[str, list[CurvePoint]]) -> str | None:
-    """The scorer breaks are judged on: `break` if present, else `rules`, else None."""
-    return next((name for name in BREAK_SCORERS if curves.get(name)), None)
+def break_scorer(curves: dict[str, list[CurvePoint]],
+                 preference: tuple[str, ...] = BREAK_SCORERS) -> str | None:
+    """The scorer breaks are judged on: the first of `preference` with a curve, else None."""
+    return next((name for name in preference if curves.get(name)), None)
 
 
-def find_breaks(curves: dict[str, list[CurvePoint]]) -> Breaks:
-    """Break episodes on the raw round scores of the break scorer.
+def find_breaks(curves: dict[str, list[CurvePoint]],
+                preference: tuple[str, ...] = BREAK_SCORERS) -> Breaks:
+    """Break episodes on the raw round scores of the break scorer (the first of `preference`
+    with a curve: `break`, else `rules` for probes; `break` for replies).
 
     A break starts at the first round below 0.5 and ends (recovery) at the first later round
     back at >= 0.5; steps to recover count agent steps between the two.
     """
-    scorer = break_scorer(curves)
+    scorer = break_scorer(curves, preference)
     if scorer is None:
         return Breaks()
     episodes: list[BreakEpisode] = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from scaffold.events import ContextEvent, Event, MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.metrics._index import INDEX, answer_index
 from scaffold.metrics._models import (
     ContextPoint,
     CurvePoint,
@@ -87,17 +88,26 @@ def delta_by_kind(deltas: list[EventDelta]) -> list[KindDelta]:
 
 
 def memory_records(events: list[Event], agent_id: str) -> list[MemoryRecord]:
-    """The agent's memory events, each with the scores of its text (target memory)."""
-    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
+    """The agent's memory events, each with the scores of its text (target memory) and their
+    identity index (`index`, when any scorer scored the text; see `answer_index`)."""
+    scores: dict[int, dict[str, ScoreEvent]] = defaultdict(dict)
     for e in events:
         if isinstance(e, ScoreEvent) and e.target == "memory" and e.memory_seq is not None:
-            scores[e.memory_seq][e.scorer] = e.value
+            scores[e.memory_seq][e.scorer] = e  # the latest: a re-score replaces
     return [
         MemoryRecord(seq=e.seq, step=e.step, kind=e.kind, status=e.status, backend=e.backend,
                      author=e.author, tokens_before=e.tokens_before,
-                     tokens_after=e.tokens_after, text=e.text, scores=scores.get(e.seq, {}))
+                     tokens_after=e.tokens_after, text=e.text,
+                     scores=_with_index(scores.get(e.seq, {})))
         for e in events if isinstance(e, MemoryEvent) and e.agent_id == agent_id
     ]
+
+
+def _with_index(scores: dict[str, ScoreEvent]) -> dict[str, float | None]:
+    out = {name: e.value for name, e in scores.items()}
+    if scores:
+        out[INDEX] = answer_index([(n, e.value, e.explanation) for n, e in scores.items()])
+    return out
 
 
 def context_series(events: list[Event], agent_id: str) -> list[ContextPoint]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from scaffold.metrics._index import INDEX_DEFINITION
 
 
 class _Out(BaseModel):
@@ -17,24 +21,28 @@ class CurvePoint(_Out):
     value: float
     """Mean score of the round's scored answers, in [0, 1]."""
     smoothed: float
-    """Centred rolling mean of `value` over neighbouring rounds."""
+    """Centred rolling mean of `value` over the points within the smoothing window (steps)."""
     round_id: str
+    """The probe round's id; on reply curves, the reply's message id."""
     trigger: str
-    """periodic, before_memory, after_memory, end, manual or reprobe."""
+    """periodic, before_memory, after_memory, end, manual or reprobe; `reply` for replies."""
     n: int
-    """Scored answers behind the mean."""
+    """Scored answers behind the mean (probes x samples; for the index, probes)."""
 
 
 class HalfLife(_Out):
     """First step where the smoothed score falls below half its initial value."""
 
     step: int | None = None
-    """None when the score never fell that low (censored)."""
+    """None when the score never fell that low (censored) or never held."""
     censored: bool = True
+    never_held: bool = False
+    """The initial smoothed score was below 0.5: the persona was never held, so there is
+    nothing to lose. Such an agent is neither censored nor a survivor."""
     initial: float | None = None
     """Smoothed score of the first round."""
     threshold: float | None = None
-    """Half of `initial`."""
+    """Half of `initial` (None when the persona was never held)."""
     observed_until: int | None = None
     """Last step with a round: the censoring time for survival tables."""
 
@@ -54,7 +62,7 @@ class Breaks(_Out):
     """Persona breaks of one agent, judged on one scorer's rounds."""
 
     scorer: str | None = None
-    """`break` when present, else `rules`; None when neither scored this agent."""
+    """`break` when present, else `rules` (probes only); None when neither scored."""
     break_step: int | None = None
     """First step whose round scored below 0.5; None if never."""
     recovery_step: int | None = None
@@ -87,11 +95,13 @@ class KindDelta(_Out):
 
 
 class ScorerMetrics(_Out):
-    """One agent's identity curve and what follows from it, for one scorer."""
+    """One agent's identity curve and what follows from it, for one scorer (or the index)."""
 
     scorer: str
-    window: int
-    """Rounds in the smoothing window."""
+    target: str = "probe"
+    """What the points are: `probe` rounds or assistant replies (`message`)."""
+    smooth_steps: int
+    """Steps in the smoothing window."""
     curve: list[CurvePoint] = Field(default_factory=list)
     half_life: HalfLife = Field(default_factory=HalfLife)
     event_deltas: list[EventDelta] = Field(default_factory=list)
@@ -111,7 +121,7 @@ class MemoryRecord(_Out):
     tokens_after: int
     text: str
     scores: dict[str, float | None] = Field(default_factory=dict)
-    """Per scorer, the memory-text score (target memory)."""
+    """Per scorer, the memory-text score (target memory), and the identity `index`."""
 
 
 class ContextPoint(_Out):
@@ -131,9 +141,17 @@ class AgentMetrics(_Out):
     condition: str
     """The agent's memory condition (or its explicit backend list joined with '+')."""
     model: str
+    seed: int | None = None
+    """The run's seed."""
     steps: int
     scorers: dict[str, ScorerMetrics] = Field(default_factory=dict)
+    """Probe rounds: per scorer, and the identity index (`index`)."""
+    replies: dict[str, ScorerMetrics] = Field(default_factory=dict)
+    """Assistant replies (target message): per scorer, and the identity index (`index`)."""
     breaks: Breaks = Field(default_factory=Breaks)
+    """Breaks in probe answers."""
+    reply_breaks: Breaks = Field(default_factory=Breaks)
+    """Breaks in replies, on the break scorer."""
     memory: list[MemoryRecord] = Field(default_factory=list)
     context: list[ContextPoint] = Field(default_factory=list)
 
@@ -164,13 +182,21 @@ class RunMetrics(_Out):
 
 
 class MeanPoint(_Out):
-    """Mean score across agents at one step, with a bootstrap interval."""
+    """Mean score across agents at one step, with a bootstrap interval when n allows one."""
 
     step: int
     mean: float
-    low: float
-    high: float
+    low: float | None = None
+    """Interval bounds; None when n is below `MetricsSettings.min_n` (see `interval`)."""
+    high: float | None = None
     n: int
+    """Agents (runs, seeds) behind the mean."""
+    values: list[float] = Field(default_factory=list)
+    """Each agent's value at this step, in the order of `ConditionMetrics.agents` present."""
+    interval: Literal["bootstrap", "too few", "no spread"] = "bootstrap"
+    """`too few`: n < min_n, no interval is given; `no spread`: every value is equal, the
+    zero-width interval shows only that the sample has no spread, not that the mean is
+    certain."""
 
 
 class SurvivalRow(_Out):
@@ -183,11 +209,29 @@ class SurvivalRow(_Out):
     survival: float
 
 
+class AgentOutcome(_Out):
+    """One agent's (one seed's) numbers behind a condition's aggregate."""
+
+    agent: str
+    """`run_id/agent_id`."""
+    seed: int | None = None
+    initial: float | None = None
+    mean: float | None = None
+    """Mean of the agent's points."""
+    half_life: int | None = None
+    outcome: Literal["halved", "censored", "never held", "no data"]
+
+
 class ConditionScorer(_Out):
-    """Aggregates of one scorer over the agents of one condition."""
+    """Aggregates of one scorer (or the index) over the agents of one condition."""
 
     scorer: str
+    target: str = "probe"
+    """`probe` rounds or replies (`message`)."""
     n_agents: int
+    never_held: int = 0
+    """Agents whose initial score was below 0.5: left out of the survival table."""
+    per_agent: list[AgentOutcome] = Field(default_factory=list)
     curve: list[MeanPoint] = Field(default_factory=list)
     survival: list[SurvivalRow] = Field(default_factory=list)
     median_half_life: int | None = None
@@ -202,16 +246,28 @@ class ConditionMetrics(_Out):
     model: str
     agents: list[str] = Field(default_factory=list)
     """`run_id/agent_id` of every agent counted."""
+    seeds: list[int] = Field(default_factory=list)
+    """Distinct run seeds among its agents."""
+    too_few: bool = False
+    """Fewer agents than `MetricsSettings.min_n`: its intervals are not given."""
     broke: int = 0
-    """Agents with at least one break."""
+    """Agents with at least one break in probe answers."""
+    reply_broke: int = 0
+    """Agents with at least one break in replies."""
     scorers: dict[str, ConditionScorer] = Field(default_factory=dict)
+    """Probe rounds, per scorer and the index."""
+    replies: dict[str, ConditionScorer] = Field(default_factory=dict)
+    """Replies, per scorer and the index."""
 
 
 class MetricsSettings(_Out):
     """How the numbers were computed."""
 
-    window: int = Field(default=3, ge=1)
-    """Rounds in the smoothing window."""
+    smooth_steps: int = Field(default=5, ge=1)
+    """Steps in the smoothing window (centred): conditions probed at different rates are
+    smoothed over the same stretch of the run."""
+    min_n: int = Field(default=5, ge=2)
+    """Fewest agents (seeds) a mean needs for an interval; below it none is given."""
     confidence: float = Field(default=0.95, gt=0, lt=1)
     resamples: int = Field(default=2000, ge=100)
     seed: int = 0
@@ -223,6 +279,8 @@ class ReportMetrics(_Out):
 
     source: str
     settings: MetricsSettings
+    index_definition: str = INDEX_DEFINITION
+    """How the identity index combines scorers and probes (see docs/metrics.md)."""
     runs: list[RunMetrics] = Field(default_factory=list)
     conditions: list[ConditionMetrics] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)

@@ -10,9 +10,15 @@ from typing import Any
 from scaffold.errors import RunDirError
 from scaffold.events import Event, MemoryEvent, RunEnd, RunStart
 from scaffold.metrics._agreement import scorer_agreement
-from scaffold.metrics._answers import answer_scores, probe_rounds
+from scaffold.metrics._answers import answer_scores, probe_rounds, replies, reply_scores
 from scaffold.metrics._conditions import condition_metrics
-from scaffold.metrics._curves import find_breaks, half_life, identity_curves
+from scaffold.metrics._curves import (
+    REPLY_BREAK_SCORERS,
+    find_breaks,
+    half_life,
+    identity_curves,
+)
+from scaffold.metrics._index import index_scores
 from scaffold.metrics._memory import (
     bracket_rounds,
     context_series,
@@ -130,11 +136,19 @@ def _agent_ids(events: list[Event]) -> list[str]:
     return list(dict.fromkeys(e.agent_id for e in events if e.agent_id))
 
 
+def _run_seed(events: list[Event]) -> int | None:
+    return next((e.seed for e in events if isinstance(e, RunStart)), None)
+
+
 def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
-    """Metrics of one run: per agent, per scorer, plus scorer agreement."""
+    """Metrics of one run: per agent, per scorer and the identity index, on probe rounds and on
+    replies, plus scorer agreement on probe answers."""
     events = log.events
-    rounds, scores = probe_rounds(events), answer_scores(events)
-    curves = identity_curves(rounds, scores, settings.window)
+    scores = answer_scores(events)
+    window = settings.smooth_steps
+    curves = identity_curves(probe_rounds(events), scores + index_scores(scores), window)
+    said = reply_scores(events)
+    reply_curves = identity_curves(replies(events), said + index_scores(said), window)
     brackets = bracket_rounds(events)
     agents = []
     for agent_id in _agent_ids(events):
@@ -144,12 +158,17 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
         for scorer, curve in curves.get(agent_id, {}).items():
             deltas = event_deltas(memory, brackets, curve)
             by_scorer[scorer] = ScorerMetrics(
-                scorer=scorer, window=settings.window, curve=curve, half_life=half_life(curve),
+                scorer=scorer, smooth_steps=window, curve=curve, half_life=half_life(curve),
                 event_deltas=deltas, delta_by_kind=delta_by_kind(deltas))
+        by_reply = {scorer: ScorerMetrics(scorer=scorer, target="message", smooth_steps=window,
+                                          curve=curve, half_life=half_life(curve))
+                    for scorer, curve in reply_curves.get(agent_id, {}).items()}
         agents.append(AgentMetrics(
             run_id=log.run_id, agent_id=agent_id, condition=condition, model=model,
+            seed=_run_seed(events),
             steps=max((e.step for e in events if e.agent_id == agent_id), default=0),
-            scorers=by_scorer, breaks=find_breaks(curves.get(agent_id, {})),
+            scorers=by_scorer, replies=by_reply, breaks=find_breaks(curves.get(agent_id, {})),
+            reply_breaks=find_breaks(reply_curves.get(agent_id, {}), REPLY_BREAK_SCORERS),
             memory=memory_records(events, agent_id), context=context_series(events, agent_id)))
     return RunMetrics(run_id=log.run_id, experiment=log.experiment, path=str(log.path),
                       status=run_status(events), agents=agents,

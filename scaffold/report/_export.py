@@ -7,15 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.errors import ScaffoldError
-from scaffold.events import ContextEvent, Event, MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.events import (
+    ContextEvent,
+    Event,
+    MemoryEvent,
+    MessageEvent,
+    ProbeEvent,
+    ScoreEvent,
+)
 from scaffold.metrics import RunLog, agent_setup, load_runs, score_samples
 
 EVENTS_PARQUET = "events.parquet"
 SCORES_PARQUET = "scores.parquet"
 SCORE_COLUMNS = ("run_id", "experiment", "agent_id", "condition", "model", "seq", "step",
                  "target", "round_id", "probe_id", "sample", "trigger", "question", "answer",
-                 "memory_seq", "memory_kind", "memory_text", "scorer", "scorer_version",
-                 "value", "explanation")
+                 "message_id", "memory_seq", "memory_kind", "memory_text", "scorer",
+                 "scorer_version", "value", "explanation")
 
 
 class MissingDependency(ScaffoldError):
@@ -48,14 +55,17 @@ def event_rows(events: list[Event]) -> list[dict[str, Any]]:
 
 
 def score_rows(log: RunLog) -> list[dict[str, Any]]:
-    """One row per score event, with its answer (probe scores) or memory text (memory scores),
-    the agent's condition and model, and the sample it belongs to."""
+    """One row per score event, with its answer (probe scores), reply text (message scores, in
+    `answer`) or memory text (memory scores), the agent's condition and model, and the sample
+    it belongs to."""
     events = log.events
     samples = score_samples(events)
     probes: dict[tuple[Any, ...], ProbeEvent] = {
         (e.agent_id, e.round_id, e.probe_id, e.sample): e
         for e in events if isinstance(e, ProbeEvent)}
     memory = {e.seq: e for e in events if isinstance(e, MemoryEvent)}
+    said = {(e.agent_id, e.message_id): e.content for e in events
+            if isinstance(e, MessageEvent) and e.role == "assistant"}
     rows = []
     for e in events:
         if not isinstance(e, ScoreEvent):
@@ -70,7 +80,8 @@ def score_rows(log: RunLog) -> list[dict[str, Any]]:
             "target": e.target, "round_id": e.round_id, "probe_id": e.probe_id,
             "sample": sample, "trigger": probe.trigger if probe else None,
             "question": probe.question if probe else None,
-            "answer": probe.answer if probe else None, "memory_seq": e.memory_seq,
+            "answer": probe.answer if probe else said.get((e.agent_id, e.message_id)),
+            "message_id": e.message_id, "memory_seq": e.memory_seq,
             "memory_kind": mem.kind if mem else None, "memory_text": mem.text if mem else None,
             "scorer": e.scorer, "scorer_version": e.scorer_version, "value": e.value,
             "explanation": e.explanation,

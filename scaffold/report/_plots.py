@@ -41,17 +41,23 @@ def _new_figure(rows: int = 1, height: float = 2.6) -> Any:
 
 
 def identity_figure(run_id: str, agent: AgentMetrics) -> Any | None:
-    """One panel per scorer: round scores (linked to their answers), smoothed curve, memory
-    events as labelled vertical markers, breaks shaded, half-life marked; None if no curves."""
-    if not agent.scorers:
+    """One panel per scorer (and the index): probe round scores (linked to their answers) and
+    reply scores, smoothed curves, memory events as labelled vertical markers, breaks shaded,
+    half-life marked; None if no curves."""
+    names = list(dict.fromkeys([*agent.scorers, *agent.replies]))
+    if not names:
         return None
-    fig = _new_figure(len(agent.scorers))
-    axes = fig.subplots(len(agent.scorers), 1, sharex=True, squeeze=False)[:, 0]
-    last = max((p.step for s in agent.scorers.values() for p in s.curve), default=agent.steps)
-    for ax, (name, metrics) in zip(axes, agent.scorers.items(), strict=True):
+    fig = _new_figure(len(names))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    last = max((p.step for s in [*agent.scorers.values(), *agent.replies.values()]
+                for p in s.curve), default=agent.steps)
+    for ax, name in zip(axes, names, strict=True):
         _memory_markers(ax, run_id, agent.memory)
         _break_spans(ax, agent.breaks, max(last, agent.steps))
-        _curve(ax, run_id, metrics)
+        if name in agent.replies:
+            _reply_curve(ax, agent.replies[name])
+        if name in agent.scorers:
+            _curve(ax, run_id, agent.scorers[name])
         ax.set_ylim(-0.05, 1.05)
         ax.set_ylabel(name)
         _integer_steps(ax)
@@ -62,11 +68,23 @@ def identity_figure(run_id: str, agent: AgentMetrics) -> Any | None:
     return fig
 
 
+def _reply_curve(ax: Any, metrics: ScorerMetrics) -> None:
+    """Reply scores as small dots with their smoothed line (drawn under the probe rounds)."""
+    curve = metrics.curve
+    ax.plot([p.step for p in curve], [p.smoothed for p in curve], color="tab:green", lw=1.0,
+            ls="--", label=f"replies smoothed ({metrics.smooth_steps} steps)")
+    ax.scatter([p.step for p in curve], [p.value for p in curve], s=7, color="tab:green",
+               alpha=0.6, zorder=2, label="reply")
+    hl = metrics.half_life
+    if not hl.censored and hl.step is not None:
+        ax.axvline(hl.step, color="tab:green", ls=":", lw=1, label=f"reply half-life {hl.step}")
+
+
 def _curve(ax: Any, run_id: str, metrics: ScorerMetrics) -> None:
     curve = metrics.curve
     xs = [p.step + TRIGGERS.get(p.trigger, (0.0,))[0] for p in curve]
     ax.plot(xs, [p.smoothed for p in curve], color="tab:red", lw=1.2,
-            label=f"smoothed (window {metrics.window})")
+            label=f"probes smoothed ({metrics.smooth_steps} steps)")
     for trigger, (offset, marker, color) in TRIGGERS.items():
         points = [p for p in curve if p.trigger == trigger]
         if not points:
@@ -103,30 +121,45 @@ def _break_spans(ax: Any, breaks: Breaks, last: int) -> None:
                    label=f"break (on {breaks.scorer})" if i == 0 else None)
 
 
-def condition_figure(metrics: ReportMetrics, scorer: str) -> Any | None:
-    """Mean score by step per condition with its bootstrap interval band."""
-    series = [(c, c.scorers[scorer]) for c in metrics.conditions if scorer in c.scorers]
+def _by_target(c: Any, target: str) -> dict[str, Any]:
+    return c.replies if target == "message" else c.scorers
+
+
+def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe") -> Any | None:
+    """Mean score by step per condition, each agent's (seed's) value as a dot, and the
+    bootstrap interval band where there are enough agents for one."""
+    series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
+              if scorer in _by_target(c, target)]
     if not series:
         return None
     fig = _new_figure(height=3.2)
     ax = fig.subplots()
     for c, s in series:
         steps = [p.step for p in s.curve]
+        note = "" if not c.too_few else ", too few for an interval"
         line, = ax.plot(steps, [p.mean for p in s.curve], lw=1.5,
-                        label=f"{c.condition} | {c.model} (n={s.n_agents})")
-        ax.fill_between(steps, [p.low for p in s.curve], [p.high for p in s.curve],
-                        color=line.get_color(), alpha=0.2)
+                        label=f"{c.condition} | {c.model} (n={s.n_agents}{note})")
+        banded = [p for p in s.curve if p.low is not None and p.high is not None]
+        ax.fill_between([p.step for p in banded], [p.low for p in banded],
+                        [p.high for p in banded], color=line.get_color(), alpha=0.2)
+        ax.scatter([p.step for p in s.curve for _ in p.values],
+                   [v for p in s.curve for v in p.values], s=5, color=line.get_color(),
+                   alpha=0.5)
     pct = round(100 * metrics.settings.confidence)
-    ax.set(title=f"{scorer}: mean identity score by condition ({pct}% bootstrap interval)",
+    what = "replies" if target == "message" else "probes"
+    ax.set(title=f"{scorer} on {what}: mean by condition, dots per agent ({pct}% bootstrap "
+                 f"interval where n >= {metrics.settings.min_n})",
            xlabel="step", ylabel=scorer, ylim=(-0.05, 1.05))
     _integer_steps(ax)
     ax.legend(fontsize=7)
     return fig
 
 
-def survival_figure(metrics: ReportMetrics, scorer: str) -> Any | None:
-    """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring)."""
-    series = [(c, c.scorers[scorer]) for c in metrics.conditions if scorer in c.scorers]
+def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe") -> Any | None:
+    """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring); agents
+    that never held the persona are left out and counted in the legend."""
+    series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
+              if scorer in _by_target(c, target) and _by_target(c, target)[scorer].survival]
     if not series:
         return None
     fig = _new_figure(height=3.0)
@@ -137,11 +170,14 @@ def survival_figure(metrics: ReportMetrics, scorer: str) -> Any | None:
         steps = [0, *(r.step for r in s.survival), end]
         surv = [1.0, *(r.survival for r in s.survival)]
         surv.append(surv[-1])
-        line, = ax.step(steps, surv, where="post", label=f"{c.condition} | {c.model}")
+        held = f", {s.never_held} never held" if s.never_held else ""
+        line, = ax.step(steps, surv, where="post",
+                        label=f"{c.condition} | {c.model} (n={s.n_agents}{held})")
         cens = [r for r in s.survival if r.censored]
         ax.plot([r.step for r in cens], [r.survival for r in cens], "+", ms=9,
                 color=line.get_color())
-    ax.set(title=f"{scorer}: fraction of agents whose persona has not halved",
+    what = "replies" if target == "message" else "probes"
+    ax.set(title=f"{scorer} on {what}: fraction of agents whose persona has not halved",
            xlabel="step", ylabel="surviving", ylim=(-0.05, 1.05))
     _integer_steps(ax)
     ax.legend(fontsize=7)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scaffold.metrics import AgentMetrics, ConditionMetrics, ReportMetrics, RunMetrics
+from scaffold.metrics import (
+    AgentMetrics,
+    Breaks,
+    ConditionMetrics,
+    ConditionScorer,
+    HalfLife,
+    ReportMetrics,
+    RunMetrics,
+    ScorerMetrics,
+)
 
 
 @dataclass(frozen=True)
@@ -46,35 +55,67 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+TARGET_NAMES = {"probe": "probes", "message": "replies"}
+"""How tables name the target of a series."""
+
+
+def series(c: ConditionMetrics) -> list[tuple[str, str, ConditionScorer]]:
+    """(target name, scorer, aggregate) of a condition: replies first, then probes."""
+    return ([("replies", n, s) for n, s in c.replies.items()]
+            + [("probes", n, s) for n, s in c.scorers.items()])
+
+
 def conditions_table(metrics: ReportMetrics) -> Table:
-    """One row per condition and scorer: agents, breaks, median half-life."""
-    table = Table(["condition", "model", "scorer", "agents", "broke", "median half-life"])
+    """One row per condition, target and scorer: agents, never held, breaks, median
+    half-life."""
+    table = Table(["condition", "model", "target", "scorer", "agents", "seeds", "never held",
+                   "broke", "median half-life"])
     for c in metrics.conditions:
-        if not c.scorers:  # probes were off
-            table.rows.append([Cell(c.condition), Cell(c.model), Cell("-"),
-                               Cell(str(len(c.agents))), Cell("-"), Cell("-")])
-        for name, s in c.scorers.items():
+        seeds = ", ".join(map(str, c.seeds)) or "-"
+        if c.too_few:
+            seeds += f" (n={len(c.agents)} < {metrics.settings.min_n}: no intervals)"
+        if not c.scorers and not c.replies:  # nothing was scored
+            table.rows.append([Cell(c.condition), Cell(c.model), Cell("-"), Cell("-"),
+                               Cell(str(len(c.agents))), Cell(seeds), Cell("-"), Cell("-"),
+                               Cell("-")])
+        for target, name, s in series(c):
             median = str(s.median_half_life) if s.median_half_life is not None else "not reached"
-            table.rows.append([Cell(c.condition), Cell(c.model), Cell(name),
-                               Cell(str(s.n_agents)), Cell(str(c.broke)), Cell(median)])
+            broke = c.reply_broke if target == "replies" else c.broke
+            table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
+                               Cell(str(s.n_agents)), Cell(seeds), Cell(str(s.never_held)),
+                               Cell(str(broke)), Cell(median)])
+    return table
+
+
+def outcomes_table(metrics: ReportMetrics) -> Table:
+    """Per condition, target and scorer: every agent's (seed's) own numbers."""
+    table = Table(["condition", "model", "target", "scorer", "agent", "seed", "initial", "mean",
+                   "half-life", "outcome"])
+    for c in metrics.conditions:
+        for target, name, s in series(c):
+            for o in s.per_agent:
+                table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
+                                   Cell(o.agent), Cell(_opt(o.seed, "-")), Cell(fmt(o.initial)),
+                                   Cell(fmt(o.mean)), Cell(_opt(o.half_life, "-")),
+                                   Cell(o.outcome)])
     return table
 
 
 def survival_rows(metrics: ReportMetrics) -> Table:
-    """Kaplan-Meier rows per condition and scorer."""
-    table = Table(["condition", "model", "scorer", "step", "at risk", "halved", "censored",
-                   "surviving"])
+    """Kaplan-Meier rows per condition, target and scorer."""
+    table = Table(["condition", "model", "target", "scorer", "step", "at risk", "halved",
+                   "censored", "surviving"])
     for c in metrics.conditions:
-        for name, s in c.scorers.items():
+        for target, name, s in series(c):
             for r in s.survival:
-                table.rows.append([Cell(c.condition), Cell(c.model), Cell(name),
+                table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
                                    Cell(str(r.step)), Cell(str(r.at_risk)), Cell(str(r.events)),
                                    Cell(str(r.censored)), Cell(fmt(r.survival))])
     return table
 
 
 def condition_deltas(conditions: list[ConditionMetrics]) -> Table:
-    """Mean event delta per condition, scorer and memory event kind."""
+    """Mean event delta per condition, scorer and memory event kind (probe rounds)."""
     table = Table(["condition", "model", "scorer", "event kind", "mean delta", "n"])
     for c in conditions:
         for name, s in c.scorers.items():
@@ -84,23 +125,34 @@ def condition_deltas(conditions: list[ConditionMetrics]) -> Table:
     return table
 
 
+def _half(hl: HalfLife) -> str:
+    if hl.never_held:
+        return "never held"
+    return f"censored (> {hl.observed_until})" if hl.censored else str(hl.step)
+
+
 def agent_summary(agent: AgentMetrics) -> Table:
-    """Per scorer: rounds, initial score, half-life, break and recovery."""
-    table = Table(["scorer", "rounds", "initial", "half-life", "break step", "recovered at",
-                   "steps to recover"])
-    b = agent.breaks
-    for name, s in agent.scorers.items():
-        hl = s.half_life
-        half = (f"censored (> {hl.observed_until})" if hl.censored else str(hl.step))
-        judged = name == b.scorer
-        table.rows.append([
-            Cell(name), Cell(str(len(s.curve))), Cell(fmt(hl.initial)), Cell(half),
-            Cell(_opt(b.break_step, "never") if judged else ""),
-            Cell(_opt(b.recovery_step, "never" if b.break_step is not None else "-")
-                 if judged else ""),
-            Cell(_opt(b.steps_to_recover, "-") if judged else ""),
-        ])
+    """Per target and scorer: points, initial score, half-life, break and recovery."""
+    table = Table(["target", "scorer", "points", "initial", "half-life", "break step",
+                   "recovered at", "steps to recover"])
+    for target, by_scorer, b in (("replies", agent.replies, agent.reply_breaks),
+                                 ("probes", agent.scorers, agent.breaks)):
+        for name, s in by_scorer.items():
+            table.rows.append(_summary_row(target, name, s, b))
     return table
+
+
+def _summary_row(target: str, name: str, s: ScorerMetrics, b: Breaks) -> list[Cell]:
+    hl = s.half_life
+    judged = name == b.scorer
+    return [
+        Cell(target), Cell(name), Cell(str(len(s.curve))), Cell(fmt(hl.initial)),
+        Cell(_half(hl)),
+        Cell(_opt(b.break_step, "never") if judged else ""),
+        Cell(_opt(b.recovery_step, "never" if b.break_step is not None else "-")
+             if judged else ""),
+        Cell(_opt(b.steps_to_recover, "-") if judged else ""),
+    ]
 
 
 def _opt(value: int | None, missing: str) -> str:

@@ -9,6 +9,7 @@ from scaffold.events import MemoryEvent, TrackerErrorEvent
 from scaffold.redact import redact
 
 if TYPE_CHECKING:
+    from scaffold.messages import Message
     from scaffold.runtime import AgentRuntime
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,11 @@ class Tracker:
 
     async def on_step(self, agent: AgentRuntime, step: int) -> None:
         """Called after an agent completes a step."""
+
+    async def on_reply(self, agent: AgentRuntime, message: Message,
+                       context: list[dict[str, Any]]) -> None:
+        """Called after the agent wrote a reply (an assistant message), with the exact
+        model input it answered."""
 
     async def before_memory_event(self, agent: AgentRuntime, kind: str) -> None:
         """Called right before a backend changes memory."""

@@ -149,6 +149,8 @@ class RuleScorer:
 
     name = "rules"
     version = "1"
+    needs_probe = True
+    """Rules are a probe's expectations: replies and memory text have none."""
 
     async def score(self, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
                     model_input: list[dict[str, Any]] | None = None) -> IdentityScore:

@@ -57,8 +57,20 @@ class Scorer(Protocol):
 
     name: str
     version: str
+    # Optional attribute `needs_probe: bool` (see `needs_probe()`): True for scorers that
+    # can only score an answer against a probe's expectations (rules); they skip replies
+    # and memory text. Absent means False.
 
     async def score(self, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
                     model_input: list[dict[str, Any]] | None = None) -> IdentityScore:
         """Score one text; `probe` is None when the text is memory (a summary, a note)."""
         ...
+
+
+def needs_probe(scorer: Scorer) -> bool:
+    """Whether a scorer can only score probe answers (it reads the probe's expectations).
+
+    Scorers declare it with a class attribute `needs_probe = True`; without one they score
+    any text (replies, memory text) as well as probe answers.
+    """
+    return bool(getattr(scorer, "needs_probe", False))

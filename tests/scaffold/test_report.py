@@ -124,7 +124,11 @@ def test_json_format_prints_metrics_and_writes_nothing(run_dir: Path) -> None:
     data = json.loads(result.stdout)
     ReportMetrics.model_validate(data)
     agent = data["runs"][0]["agents"][0]
-    assert agent["scorers"]["rules"]["half_life"]["step"] == 7
+    rules = agent["scorers"]["rules"]
+    # smoothed over 5 steps, the drop at the break (step 7) shows at 7 or the next round
+    assert rules["half_life"]["step"] in (7, 8)
+    assert rules["half_life"]["step"] == next(
+        p["step"] for p in rules["curve"] if p["smoothed"] < rules["half_life"]["threshold"])
     assert agent["breaks"]["break_step"] == 7 and agent["breaks"]["recovery_step"] is None
     assert agent["scorers"]["rules"]["event_deltas"]
     assert {"memory", "context"} <= set(agent)
@@ -209,7 +213,8 @@ def test_export_writes_parquet_readable_by_pandas(run_dir: Path) -> None:
     assert list(events["seq"]) == [e.seq for e in logged]
     assert len(scores) == sum(e.type == "score" for e in logged)
     probe = scores[scores["target"] == "probe"]
-    assert probe["answer"].notna().all() and set(probe["sample"]) == {0}
+    samples = {e.sample for e in events_of(run_dir, "probe")}
+    assert probe["answer"].notna().all() and set(probe["sample"]) == samples
     memory = scores[scores["target"] == "memory"]
     assert len(memory) and memory["memory_text"].str.startswith("Summary").any()
 
