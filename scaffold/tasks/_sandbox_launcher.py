@@ -5,9 +5,10 @@ process 1 of fresh pid/net/mount/ipc/uts namespaces (`unshare`). It builds a pri
 filesystem (a size-capped tmpfs holding the code, with the system directories and the
 interpreter bound read-only), chroots into it, then forks the code's process, which sets its
 rlimits, drops privileges and execs Python. The launcher reaps every process until the code's
-process exits and writes a JSON verdict to the status descriptor; leaving then kills whatever the
-code left behind (the pid namespace dies with its process 1; outside one the launcher is a child
-subreaper and kills its remaining descendants).
+process exits and writes a JSON verdict to the status descriptor (it is non-dumpable, so the
+code cannot reach that descriptor or its stdout through /proc or ptrace); leaving then kills
+whatever the code left behind (the pid namespace dies with its process 1; outside one the
+launcher is a child subreaper and kills its remaining descendants).
 
 Standard library only: it must not import the engine.
 """
@@ -27,7 +28,7 @@ from typing import Any
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
 MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
-PR_SET_KEEPCAPS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 8, 24, 28
+PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 4, 8, 24, 28
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE = 36, 38, 47, 2
 CAP_DAC_READ_SEARCH = 2
 SECUREBITS_NOROOT_LOCKED = 0x2F
@@ -320,6 +321,11 @@ def main() -> None:
     status_fd = cfg["status_fd"]
     os.set_inheritable(status_fd, False)
     protections, notes = list(cfg["namespaces"]), []
+    try:  # the code (same uid in a user namespace) cannot open our /proc/<pid>/fd or ptrace us
+        _prctl(PR_SET_DUMPABLE, 0)
+        protections.append("launcher-nondumpable")
+    except OSError as exc:
+        notes.append(f"launcher stays dumpable ({exc})")
     cwd, chrooted = _prepare(cfg, protections, notes)
     plan = _plan(cfg, chrooted, protections, notes)
     if plan["uid"] is not None:

@@ -48,6 +48,8 @@ def report_text(problem: Problem, report: dict[str, Any]) -> str:
     lines = [f"Your solution to \"{problem.title}\": {score} tests passed."]
     if report.get("killed_reason"):
         lines.append(f"It was stopped by the sandbox's {report['killed_reason']} limit.")
+    if report.get("results_void"):
+        lines.append(f"No result counted: {report['results_void']}.")
     if report.get("load_error"):
         lines.append("It failed to load:\n" + _excerpt(report["load_error"]))
     failures = report.get("failures", [])
@@ -174,7 +176,7 @@ class CodingTask(PerAgentTask):
                 "source": None if report.no_code else source, "no_code": report.no_code,
                 "exit_code": report.exit_code, "killed_reason": report.killed_reason,
                 "protections": report.protections, "failures": report.failures,
-                "load_error": report.load_error}
+                "load_error": report.load_error, "results_void": report.results_void}
         return TaskOutcome(name="tests", text=text, data=data)
 
     def _done_outcome(self, agent_id: str) -> TaskOutcome:

@@ -89,7 +89,8 @@ class SandboxResult(BaseModel):
     protections: list[str] = Field(default_factory=list)
     """Mechanisms that were active: 'pidns', 'netns', 'mountns', 'ipcns', 'utsns', 'userns',
     'chroot', 'readonly-system', 'private-tmp', 'uid-drop', 'caps-drop', 'no-new-privs',
-    'rlimit-*', 'socket-guard', 'subreaper', 'group-kill'."""
+    'rlimit-*', 'socket-guard', 'subreaper', 'group-kill', 'launcher-nondumpable' (the
+    code cannot reach the launcher's descriptors, so its verdict is the launcher's)."""
     notes: list[str] = Field(default_factory=list)
     """Protections that were wanted but could not be set up, and why."""
 
@@ -301,24 +302,30 @@ async def _supervise(proc: asyncio.subprocess.Process, limits: SandboxLimits,
     return seen
 
 
+def limit_reason(ended: dict[str, Any], last_words: str, cpu_limit_s: int) -> str | None:
+    """The limit that stopped a process that ended as `ended` says (`exit`, `signal`,
+    `cpu_s`), given the end of its stderr; None when it ended on its own terms."""
+    if ended.get("exit") == 0:
+        return None
+    signum = ended.get("signal")
+    if signum == signal.SIGXCPU or (
+            signum == signal.SIGKILL and (ended.get("cpu_s") or 0) >= cpu_limit_s):
+        return "cpu time"
+    if signum == signal.SIGXFSZ:
+        return "file size"
+    for reason, pattern in _REASON_PATTERNS:
+        if pattern.search(last_words[-2000:]):
+            return reason
+    return None
+
+
 def _killed_reason(seen: _Supervision, verdict: dict[str, Any],
                    limits: SandboxLimits) -> str | None:
     if seen.overflowed:
         return "output"
     if seen.timed_out:
         return "wall time"
-    if verdict.get("exit") == 0:
-        return None
-    if verdict.get("signal") == signal.SIGXCPU or (
-            verdict.get("signal") == signal.SIGKILL and verdict.get("cpu_s", 0) >= limits.cpu_s):
-        return "cpu time"
-    if verdict.get("signal") == signal.SIGXFSZ:
-        return "file size"
-    last_words = seen.stderr.tail or seen.stderr.head
-    for reason, pattern in _REASON_PATTERNS:
-        if pattern.search(last_words[-2000:]):
-            return reason
-    return None
+    return limit_reason(verdict, seen.stderr.tail or seen.stderr.head, limits.cpu_s)
 
 
 def _result(seen: _Supervision, verdict: dict[str, Any], limits: SandboxLimits,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 
 from scaffold.config import SandboxLimits
-from scaffold.tasks.sandbox import SandboxResult, detect_isolation, run_python
+from scaffold.tasks import sandbox
+from scaffold.tasks.sandbox import Isolation, SandboxResult, detect_isolation, run_python
 
 LIMITS = SandboxLimits(wall_s=5, cpu_s=2, memory_mb=128, file_mb=1, processes=16,
                        output_chars=1000)
@@ -171,3 +173,35 @@ def test_without_namespaces_the_fallbacks_still_contain(tmp_path: Path,
     if os.geteuid() == 0:  # only root can hand the code a private uid
         assert "uid-drop" in result.protections and "no write" in result.stdout
     assert_still_works(namespaces=False)
+
+
+def user_namespace_isolation() -> Isolation:
+    """The isolation a machine where only user namespaces are allowed gets (the code keeps the
+    launcher's uid there, with every capability dropped)."""
+    found = detect_isolation()
+    if found.userns:
+        return found
+    unshare = shutil.which("unshare")
+    if unshare is None or not found.namespaces:
+        pytest.skip("no namespaces here")
+    return Isolation((unshare, "--user", "--map-root-user", *found.prefix[1:]),
+                     ("userns", *found.namespaces), userns=True)
+
+
+@pytest.mark.parametrize("mode", ["namespaces", "userns", "none"])
+def test_the_code_cannot_reach_the_launchers_descriptors(
+        mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The launcher's stdout and status pipe carry the run's verdict: the code's process (its
+    child, maybe of the same uid) can neither open them through /proc nor ptrace it."""
+    if mode == "userns":
+        isolation = user_namespace_isolation()
+        monkeypatch.setattr(sandbox, "detect_isolation", lambda: isolation)
+    namespaces = mode != "none"
+    code = ("import os\nlauncher = os.getppid()\nfor fd in range(16):\n    try:\n"
+            "        with open(f'/proc/{launcher}/fd/{fd}', 'wb') as fh:\n"
+            "            fh.write(b'{\"exit\": 0, \"signal\": null}\\n')\n"
+            "        print('opened', fd)\n    except OSError:\n        pass\n"
+            "raise SystemExit(3)\n")
+    result = run(code, namespaces=namespaces)
+    assert "opened" not in result.stdout and result.exit_code == 3
+    assert "launcher-nondumpable" in result.protections
