@@ -71,21 +71,40 @@ def _calls_tools(message: Message) -> bool:
     return message.role == "assistant" and bool(message.tool_calls)
 
 
+DEFAULT_COUNTER_MODEL = "default"
+"""Tokenizer of a BackendContext built without one (litellm's default encoding)."""
+
+
+def _default_counter() -> TokenCounter:
+    return TokenCounter(DEFAULT_COUNTER_MODEL)
+
+
 @dataclass(frozen=True)
 class BackendContext:
     """Where a backend lives, given to every factory as `context=`.
+
+    A backend's factory is called as `factory(context=BackendContext(...), **settings)`, where
+    `settings` are the entries of the condition's `memory.options.<name>` mapping (for
+    built-ins, their own section such as `memory.vector`), passed as keyword arguments
+    unchanged: the factory validates them and raises TypeError/ValueError with the setting's
+    name when one is wrong.
 
     Attributes:
         run_dir: the run directory (embedded stores go under run_dir/memory/).
         run_id: the run id (stored as provenance).
         agent_id: the agent that owns this memory.
         identity: the persona's identity text.
+        counter: the run's token counter for this agent's model, the one the context budget
+            is counted with: `render(budget)` should measure with it
+            (`counter.messages(rendered) <= budget`). A run always passes the agent's; one
+            built by hand (tests) defaults to litellm's default encoding.
     """
 
     run_dir: Path
     run_id: str
     agent_id: str
     identity: str = ""
+    counter: TokenCounter = field(default_factory=_default_counter)
 
 
 @dataclass

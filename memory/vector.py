@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from memory._chroma import (
+    OWNER_NAMESPACE,
+    OWNER_RUN_DIR,
+    VectorStoreError,
+    collection_name,
+    http_client,
+    lock_store,
+    persistent_client,
+    run_namespace,
+    server_advice,
+    store_advice,
+    unlock_store,
+)
 from memory._contract import BackendContext, CompactionContext, MemoryRecord
+from memory._ranking import Candidate, exact_distances, rank_complete, ranked
 from memory.budget import TokenCounter
 from scaffold.errors import ScaffoldError
 from scaffold.messages import Message
@@ -21,53 +31,30 @@ from scaffold.registry import memory_backend
 RETRIEVED_HEADER = "[Memory] Retrieved from long-term memory (most relevant first):"
 STORABLE = ("turns", "summaries", "notes")
 SUMMARY_KINDS = frozenset({"summarize", "summary_rewrite"})
-FALLBACK_COUNTER_MODEL = "default"
-"""Tokenizer used by `render` when no counter for the agent's model was given (litellm's
-default encoding); a 10% margin covers models whose tokenizers count a little more."""
+TIE_MARGIN = 8
+"""Candidates fetched beyond top_k (and the excluded window) so that ties can be seen."""
 
-_INCLUDE = ["documents", "metadatas", "distances"]
-_locks: dict[Path, list[Any]] = {}
-_locks_guard = threading.Lock()
+__all__ = ["RETRIEVED_HEADER", "STORABLE", "VectorMemory", "VectorStoreError", "collection_name",
+           "latest_query", "make_vector", "scoped_where"]
 
-
-class VectorStoreError(ScaffoldError):
-    """The vector store cannot be reached, opened, or used; the message says what to do."""
+_INCLUDE = ["documents", "metadatas", "embeddings"]
 
 
-def collection_name(raw: str) -> str:
-    """A name Chroma accepts (3-63 characters of letters, digits, '.', '_', '-', starting and
-    ending alphanumeric, no '..', not an IPv4 address). Valid names are kept as they are;
-    others are cleaned and given a short hash of the original, so distinct inputs stay
-    distinct and every agent naming the same collection gets the same name.
-
-    Args:
-        raw: the wanted name, e.g. "<run id>-<agent id>".
-
-    Returns:
-        A valid Chroma collection name.
-    """
-    valid = (3 <= len(raw) <= 63 and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]", raw)
-             and ".." not in raw and not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", raw))
-    if valid:
-        return raw
-    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", raw))
-    stem = cleaned.strip("._-")[:54].rstrip("._-") or "memory"
-    return f"{stem}-{hashlib.sha1(raw.encode()).hexdigest()[:8]}"
-
-
-def scoped_where(where: dict[str, Any] | None, agent_id: str, run_id: str,
+def scoped_where(where: dict[str, Any] | None, agent_id: str, run_id: str, namespace: str,
                  shared: bool = True) -> dict[str, Any] | None:
     """The filter every query uses. In a shared (explicitly named) collection it restricts the
-    configured filter to this agent's and this run's memories, unless it names `agent` or
-    `run` itself (to search across agents or runs on purpose). A per-agent collection holds
-    nothing else, so there the restriction is left out: Chroma applies metadata filters by
-    scanning, which made queries ~100x slower at 50k memories. Multi-key filters become an
-    `$and`, as Chroma wants one key per dict.
+    configured filter to this agent's memories of this run in this run directory (its
+    namespace, so a run deleted and started again under the same run id sees nothing of the
+    old one), unless it names `agent`, or `run` / `ns`, itself (to search across agents or
+    runs on purpose). A per-agent collection holds nothing else, so there the restriction is
+    left out: Chroma applies metadata filters by scanning, which made queries ~100x slower at
+    50k memories. Multi-key filters become an `$and`, as Chroma wants one key per dict.
 
     Args:
         where: the configured Chroma metadata filter (may be empty).
         agent_id: the owner agent.
         run_id: the run.
+        namespace: the run directory's store namespace (see `memory._chroma.run_namespace`).
         shared: whether other agents or runs may write to the collection.
 
     Returns:
@@ -76,8 +63,8 @@ def scoped_where(where: dict[str, Any] | None, agent_id: str, run_id: str,
     clauses = [{key: value} for key, value in (where or {}).items()]
     if shared and not _names(where, "agent"):
         clauses.append({"agent": agent_id})
-    if shared and not _names(where, "run"):
-        clauses.append({"run": run_id})
+    if shared and not (_names(where, "run") or _names(where, "ns")):
+        clauses += [{"run": run_id}, {"ns": namespace}]
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -106,95 +93,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
-@cache
-def _fallback_counter() -> TokenCounter:
-    return TokenCounter(FALLBACK_COUNTER_MODEL)
-
-
-def _lock_store(path: Path) -> None:
-    """Take this process's exclusive lock on an embedded store: Chroma's embedded mode is not
-    safe for several processes writing one directory (the index is corrupted, seen as
-    segfaults on reopen), so a second process fails here with advice instead."""
-    try:
-        import fcntl
-    except ImportError:  # no flock on this platform: nothing to guard with
-        return
-    with _locks_guard:
-        held = _locks.get(path)
-        if held is not None:
-            held[1] += 1
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path.with_name(path.name + ".lock"), "a+")  # noqa: SIM115 (held open)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            handle.close()
-            raise VectorStoreError(
-                f"the embedded vector store at {path} is in use by another process. Embedded "
-                "ChromaDB supports one process per store directory; to share memory between "
-                "processes, run a Chroma server (chroma run --path DIR --port 8000) and set "
-                "memory.vector.chroma_url to it, or stop the other process.") from exc
-        _locks[path] = [handle, 1]
-
-
-def _unlock_store(path: Path) -> None:
-    with _locks_guard:
-        held = _locks.get(path)
-        if held is None:
-            return
-        held[1] -= 1
-        if held[1] <= 0:
-            held[0].close()  # closing the file releases the flock
-            del _locks[path]
-
-
-def _http_client(url: str) -> Any:
-    import chromadb
-    from chromadb.config import Settings
-
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise VectorStoreError(f"memory.vector.chroma_url {url!r}: expected http(s)://host:port")
-    ssl = parts.scheme == "https"
-    try:
-        return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if ssl else 8000),
-                                   ssl=ssl, settings=Settings(anonymized_telemetry=False))
-    except Exception as exc:
-        raise VectorStoreError(_server_advice(url, "connecting", exc)) from exc
-
-
-def _persistent_client(path: Path) -> Any:
-    import chromadb
-    from chromadb.config import Settings
-
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        return chromadb.PersistentClient(path=path, settings=Settings(anonymized_telemetry=False))
-    except Exception:
-        # chromadb 1.5 caches a system per path before starting it and keeps it when the
-        # start fails, so without this the path stays broken in this process once fixed.
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        with suppress(Exception):
-            SharedSystemClient._identifier_to_system.pop(str(path), None)
-        raise
-
-
-def _server_advice(url: str, action: str, exc: BaseException) -> str:
-    return (f"the Chroma server at {url} failed while {action}: {exc}. Check that it is running "
-            "and reachable (start one with `chroma run --path DIR --host 127.0.0.1 --port 8000`) "
-            "and that memory.vector.chroma_url points to it, or leave chroma_url unset to use an "
-            "embedded store in the run directory.")
-
-
-def _store_advice(path: Path, action: str, exc: BaseException) -> str:
-    return (f"the embedded vector store at {path} failed while {action}: {exc}. If the "
-            "directory is corrupt (written by two processes at once, or cut off mid-write), "
-            "move it aside or delete it (its memories are lost) and start the run again; "
-            "if the error is about a collection or filter, check memory.vector settings.")
-
-
 class VectorMemory:
     """Stores turns, summaries and notes in a Chroma collection; before each model call it
     retrieves the memories most similar to the newest incoming message and renders them.
@@ -204,15 +102,17 @@ class VectorMemory:
         top_k: memories retrieved per step.
         chroma_url: a Chroma server (http://host:port); None for an embedded store under
             run_dir/memory/chroma.
-        collection: collection name; None for one per agent ("<run id>-<agent id>"). A named
+        collection: collection name; None for one per agent and run directory
+            ("<run id>-<agent id>-<namespace>", where the namespace is made when the run
+            directory's vector memory is first opened, kept on resume, and new when the
+            directory is deleted and made again; see `memory._chroma.run_namespace`). A named
             collection may be shared, so its queries are restricted to this agent and run
-            unless `where` names `agent` or `run` (see `scoped_where`).
+            directory unless `where` names `agent`, `run` or `ns` (see `scoped_where`).
         store: what gets stored: any of "turns", "summaries", "notes".
         where: Chroma metadata filter applied to every query.
         exclude_window: never retrieve messages still in the context window.
         max_chars: each retrieved memory is cut to this many characters.
-        counter: token counter for the agent's model; render falls back to litellm's default
-            encoding with a 10% margin when None.
+        counter: token counter for the agent's model; defaults to the context's.
 
     Raises:
         VectorStoreError: the store cannot be opened or the server cannot be reached.
@@ -230,41 +130,53 @@ class VectorMemory:
             raise ValueError(f"store: unknown kinds {sorted(unknown)}; choose from {STORABLE}")
         self.agent_id, self.run_id = context.agent_id, context.run_id
         self.top_k, self.store, self.max_chars = top_k, tuple(store), max_chars
-        self.exclude_window, self.counter = exclude_window, counter
-        self.where = scoped_where(where, context.agent_id, context.run_id,
-                                  shared=collection is not None)
+        self.exclude_window, self.counter = exclude_window, counter or context.counter
+        self.run_dir = Path(context.run_dir).resolve()
+        self.namespace = run_namespace(self.run_dir)
+        self.shared = collection is not None
+        self.where = scoped_where(where, context.agent_id, context.run_id, self.namespace,
+                                  shared=self.shared)
         self.chroma_url = chroma_url
-        self.path = Path(context.run_dir).resolve() / "memory" / "chroma"
-        self.collection_name = collection_name(collection or f"{context.run_id}-{context.agent_id}")
+        self.path = self.run_dir / "memory" / "chroma"
+        self.collection_name = collection_name(
+            collection or f"{context.run_id}-{context.agent_id}-{self.namespace}")
         self.retrieved: list[dict[str, Any]] = []
         self.query: str | None = None
         self.last_step = 0
         self._rendered: dict[int, list[dict[str, Any]]] = {}
         self._client: Any = None
+        self._embed: Any = None
         self._collection = self._open()
 
     def _open(self) -> Any:
         from memory.embeddings import chroma_embedding_function
 
         if self.chroma_url:
-            self._client = _http_client(self.chroma_url)
+            self._client = http_client(self.chroma_url)
         else:
-            _lock_store(self.path)
+            lock_store(self.path)
         try:
             with self._guarded("opening the collection"):
                 if self._client is None:
-                    self._client = _persistent_client(self.path)
+                    self._client = persistent_client(self.path)
+                self._embed = chroma_embedding_function()
                 return self._client.get_or_create_collection(
-                    self.collection_name, embedding_function=chroma_embedding_function(),
-                    configuration={"hnsw": {"space": "cosine"}})
+                    self.collection_name, embedding_function=self._embed,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata=None if self.shared else self._owner())
         except VectorStoreError:
             client, self._client = self._client, None
             if client is not None:
                 with suppress(Exception):
                     client.close()
             if not self.chroma_url:
-                _unlock_store(self.path)
+                unlock_store(self.path)
             raise
+
+    def _owner(self) -> dict[str, str]:
+        """A per-agent collection's owner, read by `scaffold memory collections`."""
+        return {OWNER_RUN_DIR: str(self.run_dir), OWNER_NAMESPACE: self.namespace,
+                "scaffold_run": self.run_id, "scaffold_agent": self.agent_id}
 
     @contextmanager
     def _guarded(self, action: str) -> Iterator[None]:
@@ -275,8 +187,8 @@ class VectorMemory:
             raise
         except Exception as exc:
             if self.chroma_url:
-                raise VectorStoreError(_server_advice(self.chroma_url, action, exc)) from exc
-            raise VectorStoreError(_store_advice(self.path, action, exc)) from exc
+                raise VectorStoreError(server_advice(self.chroma_url, action, exc)) from exc
+            raise VectorStoreError(store_advice(self.path, action, exc)) from exc
 
     @property
     def collection(self) -> Any:
@@ -308,13 +220,17 @@ class VectorMemory:
             detail={"collection": self.collection_name, "authors": authors})]
 
     def doc_id(self, key: str) -> str:
-        # Prefixed with the run so runs sharing a server collection never overwrite each other.
-        return f"{self.run_id}/{key}"
+        """The stored id of a memory: prefixed with the run directory's namespace and the run,
+        so runs sharing a server collection never overwrite each other (see `public_id`)."""
+        return f"{self.namespace}/{self.run_id}/{key}"
+
+    def _provenance(self) -> dict[str, Any]:
+        return {"run": self.run_id, "ns": self.namespace, "run_dir": str(self.run_dir),
+                "agent": self.agent_id}
 
     def _turn_metadata(self, message: Message) -> dict[str, Any]:
-        return {"run": self.run_id, "agent": self.agent_id, "author": message.author,
-                "step": message.step, "kind": "turn", "role": message.role,
-                "message_id": message.id}
+        return {**self._provenance(), "author": message.author, "step": message.step,
+                "kind": "turn", "role": message.role, "message_id": message.id}
 
     def _upsert(self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]
                 ) -> None:
@@ -340,8 +256,8 @@ class VectorMemory:
             return None
         keys = [f"{self.agent_id}-{kind}-{hashlib.sha1(t.encode()).hexdigest()[:12]}"
                 for t in texts]
-        meta = {"run": self.run_id, "agent": self.agent_id, "author": record.author,
-                "step": self.last_step, "kind": kind, "role": "system", "message_id": "",
+        meta = {**self._provenance(), "author": record.author, "step": self.last_step,
+                "kind": kind, "role": "system", "message_id": "",
                 "source_ids": ",".join(record.source_ids), "derived_from": record.kind}
         self._upsert([self.doc_id(k) for k in keys], texts, [dict(meta) for _ in texts])
         return [MemoryRecord(kind="insert", backend=self.name, author=record.author,
@@ -359,25 +275,44 @@ class VectorMemory:
             exclude: message ids not to return (the context window).
 
         Returns:
-            Memories, most relevant first: id, text, kind, step, author, role, message_id,
-            source_ids, distance.
+            Memories, most relevant first by exact cosine distance, ties (same distance at 6
+            decimals, e.g. the same text stored twice) broken by the more recent step, then
+            id, so that the order never depends on how the index was built or reloaded: id,
+            text, kind, step, author, role, message_id, source_ids, distance.
+
+        Raises:
+            VectorStoreError: the store failed.
         """
-        # Only excluded messages can be dropped, so asking for that many more always suffices.
-        with self._guarded("retrieving memories"):
-            found = self._collection.query(query_texts=[query], n_results=self.top_k + len(exclude),
-                                           where=self.where, include=_INCLUDE)
-        items = []
-        for doc_id, text, meta, distance in zip(found["ids"][0], found["documents"][0],
-                                                found["metadatas"][0], found["distances"][0]):
+        with self._guarded("embedding the query"):
+            vector = self._embed([query])[0]
+        asked = self.top_k + len(exclude) + TIE_MARGIN  # only excluded ones can be dropped
+        while True:
+            with self._guarded("retrieving memories"):
+                found = self._collection.query(query_embeddings=[vector], n_results=asked,
+                                               where=self.where, include=_INCLUDE)
+            candidates = self._candidates(found, vector)
+            best = ranked(candidates, exclude, self.top_k)
+            if rank_complete(best, candidates, asked, self.top_k):
+                return [c.item for c in best]
+            asked *= 2  # ties reach past what was fetched: look further
+
+    def _candidates(self, found: dict[str, Any], vector: Any) -> list[Candidate]:
+        """Query results with exact distances; ids as events show them (no namespace)."""
+        ids, metas = found["ids"][0], found["metadatas"][0]
+        if not ids:
+            return []
+        distances = exact_distances(vector, found["embeddings"][0])
+        out = []
+        for doc_id, text, meta, distance in zip(ids, found["documents"][0], metas, distances):
             meta = meta or {}
-            if meta.get("message_id") in exclude:
-                continue
-            items.append({
-                "id": doc_id, "text": text or "", "kind": meta.get("kind", "turn"),
-                "step": meta.get("step", 0), "author": meta.get("author", ""),
-                "role": meta.get("role", ""), "message_id": meta.get("message_id", ""),
-                "source_ids": meta.get("source_ids", ""), "distance": round(float(distance), 6)})
-        return items[: self.top_k]
+            public = doc_id.split("/", 1)[1] if "/" in doc_id else doc_id
+            step = int(meta.get("step", 0) or 0)
+            out.append(Candidate(public, distance, step, {
+                "id": public, "text": text or "", "kind": meta.get("kind", "turn"),
+                "step": step, "author": meta.get("author", ""), "role": meta.get("role", ""),
+                "message_id": meta.get("message_id", ""),
+                "source_ids": meta.get("source_ids", ""), "distance": distance}))
+        return out
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
         """Retrieve memories relevant to the newest incoming message; report a changed set.
@@ -432,8 +367,7 @@ class VectorMemory:
         return [dict(m) for m in self._rendered[budget]]
 
     def _fit(self, budget: int) -> list[dict[str, Any]]:
-        counter = self.counter or _fallback_counter()
-        limit = budget if self.counter else budget - max(2, budget // 10)
+        counter, limit = self.counter, budget
 
         def cost(lines: list[str]) -> int:
             return counter.message({"role": "system", "content": "\n".join(lines)})
@@ -484,7 +418,7 @@ class VectorMemory:
             client.close()
         finally:
             if not self.chroma_url:
-                _unlock_store(self.path)
+                unlock_store(self.path)
 
 
 @memory_backend("vector")

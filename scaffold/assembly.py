@@ -79,10 +79,11 @@ def build_agent(spec: ExperimentSpec, agent: AgentSpec, run_dir: Path, client: M
     """One agent's runtime with a fresh memory stack."""
     persona = spec.personas[agent.persona]
     model = spec.agent_model(agent)
+    counter = TokenCounter(model)  # the stack and its backends count with the same one
     context = BackendContext(run_dir=run_dir, run_id=run_dir.name, agent_id=agent.id,
-                             identity=persona.identity)
+                             identity=persona.identity, counter=counter)
     stack = MemoryStack(persona.identity, build_backends(agent.memory, context),
-                        TokenCounter(model), agent.memory.budget_tokens, agent.memory.shares)
+                        counter, agent.memory.budget_tokens, agent.memory.shares)
     return AgentRuntime(run_id=run_dir.name, spec=agent, persona=persona, model=model,
                         summarizer_model=spec.summarizer_model(agent), stack=stack,
                         client=client, bus=bus, trackers=trackers, seed=spec.seed)

@@ -12,12 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaffold.cli_memory import memory_app
 from scaffold.errors import ConfigError, ScaffoldError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scaffold: does a non-standard self survive a long, memory-managed run?")
 out = Console()
 err = Console(stderr=True)
+app.add_typer(memory_app, name="memory")
 
 
 def _fail(exc: ScaffoldError, code: int) -> NoReturn:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,7 +107,8 @@ def test_turns_are_stored_with_provenance(tmp_path: Path, backends: list[VectorM
     assert stored["documents"] == [DOG]  # the tool-call-only message is not stored
     assert stored["metadatas"][0] == {"run": "run-1", "agent": "jfk", "author": "user",
                                       "step": 1, "kind": "turn", "role": "user",
-                                      "message_id": "jfk-m1"}
+                                      "message_id": "jfk-m1", "ns": backend.namespace,
+                                      "run_dir": str(tmp_path.resolve())}
     assert (tmp_path / "memory" / "chroma").is_dir()
 
 
@@ -246,11 +244,14 @@ def test_where_naming_agent_searches_across_agents(tmp_path: Path,
     backends.extend([alice, bob])
     alice.observe([msg(1, DOG, agent="alice")])
     assert bob.search(QUESTION)[0]["message_id"] == "alice-m1"
-    assert scoped_where({"author": "x", "step": {"$gt": 2}}, "bob", "r") == {
-        "$and": [{"author": "x"}, {"step": {"$gt": 2}}, {"agent": "bob"}, {"run": "r"}]}
+    assert scoped_where({"author": "x", "step": {"$gt": 2}}, "bob", "r", "n1") == {
+        "$and": [{"author": "x"}, {"step": {"$gt": 2}}, {"agent": "bob"}, {"run": "r"},
+                 {"ns": "n1"}]}
+    assert scoped_where({"ns": {"$ne": ""}}, "bob", "r", "n1") == {
+        "$and": [{"ns": {"$ne": ""}}, {"agent": "bob"}]}
     # a per-agent collection holds nothing else: no filter, so no scan in Chroma
-    assert scoped_where({}, "bob", "r", shared=False) is None
-    assert scoped_where({"author": "x"}, "bob", "r", shared=False) == {"author": "x"}
+    assert scoped_where({}, "bob", "r", "n1", shared=False) is None
+    assert scoped_where({"author": "x"}, "bob", "r", "n1", shared=False) == {"author": "x"}
 
 
 def test_runs_sharing_a_collection_stay_apart(tmp_path: Path,
@@ -360,50 +361,6 @@ def test_invalid_collection_names_are_sanitised(raw: str) -> None:
     assert collection_name(raw) == name and collection_name(raw + "?") != name
 
 
-def _chroma_cli() -> str | None:
-    beside = Path(sys.executable).with_name("chroma")
-    return shutil.which("chroma") or (str(beside) if beside.exists() else None)
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `chroma run` on 127.0.0.1 and a free port; yields its URL."""
-    cli = _chroma_cli()
-    if cli is None:
-        pytest.skip("the `chroma` CLI (installed with chromadb) is not on PATH or beside python")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = tmp_path_factory.mktemp("chroma-server")
-    with open(data / "server.log", "w") as log:
-        server = subprocess.Popen([cli, "run", "--path", str(data / "db"), "--host",
-                                   "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_heartbeat(url, server, data / "server.log")
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_for_heartbeat(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma server exited with {server.returncode}: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"chroma server at {url} did not answer within 60 s: {log.read_text()}")
-
-
 def test_server_mode_stores_and_retrieves(tmp_path: Path, chroma_server: str,
                                           backends: list[VectorMemory]) -> None:
     backend = make_vector(tmp_path, chroma_url=chroma_server, top_k=2)
@@ -430,7 +387,7 @@ def test_server_mode_two_processes_lose_nothing(tmp_path: Path, chroma_server: s
         assert writer.returncode == 0, err
     reader = make_vector(tmp_path, chroma_url=chroma_server, collection="two-procs")
     backends.append(reader)
-    ids = set(reader.collection.get()["ids"])
+    ids = {i.split("/", 1)[1] for i in reader.collection.get()["ids"]}  # namespace/run/key
     assert len(ids) == 120 and {f"run-1/p{n}-m{i}" for n in range(2) for i in range(60)} == ids
 
 
