@@ -8,19 +8,22 @@ from memory._contract import (
     MemoryRecord,
     MemoryTool,
 )
-from memory.budget import SECTIONS, ContextBudget, TokenCounter
+from memory.budget import CUT_MARKER, SECTIONS, ContextBudget, Fit, TokenCounter, fit_body
 from memory.stack import MemoryStack, ModelInput
 
 __all__ = [
+    "CUT_MARKER",
     "SECTIONS",
     "BackendContext",
     "MemoryTool",
     "CompactionContext",
     "ContextBudget",
     "ContextWindow",
+    "Fit",
     "MemoryBackend",
     "MemoryRecord",
     "MemoryStack",
     "ModelInput",
     "TokenCounter",
+    "fit_body",
 ]

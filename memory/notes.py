@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from memory._contract import BackendContext, CompactionContext, MemoryRecord, snapshot_strings
+from memory._text import word_count
+from memory.budget import CUT_MARKER, FitCache, TokenCounter, default_counter
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
 
 NOTES_HEADER = "[Memory] Notes you wrote about what you have learned:"
 COMPACTING_KINDS = frozenset({"summarize", "truncate", "summary_rewrite"})
+MIN_CUT_CHARS = 16
+"""An older note that would keep fewer characters than this when cut is left out instead."""
 
 
 def parse_notes(text: str) -> list[str]:
     """Non-empty lines of a reply, without bullets or numbering."""
     lines = (re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip() for line in text.splitlines())
-    return [line for line in lines if len(line.split()) >= 2]
+    return [line for line in lines if word_count(line) >= 2]
 
 
 class NotesMemory:
@@ -30,6 +35,7 @@ class NotesMemory:
         max_notes: notes kept; beyond it the two oldest are merged.
         max_chars: total characters kept.
         max_tokens: token cap for one note-writing reply.
+        counter: the run's token counter (default: litellm's default encoding).
     """
 
     name = "notes"
@@ -37,7 +43,8 @@ class NotesMemory:
 
     def __init__(self, on_compaction: bool = True, every: int | None = None,
                  prompt: str = "Write short notes on what you have learned.",
-                 max_notes: int = 8, max_chars: int = 1200, max_tokens: int = 96):
+                 max_notes: int = 8, max_chars: int = 1200, max_tokens: int = 96,
+                 counter: TokenCounter | None = None):
         self.on_compaction = on_compaction
         self.every = every
         self.prompt = prompt
@@ -46,18 +53,37 @@ class NotesMemory:
         self.max_tokens = max_tokens
         self.notes: list[str] = []
         self.last_step = -1
+        self.counter: TokenCounter | None = counter
+        """The run's token counter (the stack sets the agent's); render measures with it."""
+        self.last_cut: dict[str, int] | None = None
+        """What the last render cut or left out to fit its budget (None: everything shown)."""
+        self._fits = FitCache()
 
     def render(self, budget: int) -> list[dict[str, Any]]:
-        """The notes as one marked block (newest kept when the budget is tight)."""
+        """The notes as one marked block within `budget` tokens (counted with the run's
+        counter), newest first: the first note that does not fit whole is cut (ending in
+        CUT_MARKER) and older ones are left out; `last_cut` says what was cut and left out."""
+        self.last_cut = None
         if not self.notes:
             return []
-        lines, used = [], len(NOTES_HEADER)
+        counter, lines, cut = self.counter or default_counter(), [], None
         for note in reversed(self.notes):
-            if used + len(note) + 3 > budget * 4:
+            fit = self._fits.fit(counter, budget, note, self._frame(lines))
+            if fit is None or (fit.cut and lines and fit.kept_chars < MIN_CUT_CHARS):
+                break  # an older note cut to a stub says nothing: leave it out
+            lines.insert(0, f"- {note[:fit.kept_chars]}{CUT_MARKER}" if fit.cut else f"- {note}")
+            if fit.cut:
+                cut = fit.report(budget, len(note))
                 break
-            lines.insert(0, f"- {note}")
-            used += len(note) + 3
+        if cut is not None or len(lines) < len(self.notes):
+            self.last_cut = {**(cut or {"budget": budget}), "notes": len(self.notes),
+                             "shown": len(lines), "left_out": len(self.notes) - len(lines)}
         return [{"role": "system", "content": "\n".join([NOTES_HEADER, *lines])}] if lines else []
+
+    @staticmethod
+    def _frame(newer: list[str]) -> Callable[[str], str]:
+        shown = list(newer)
+        return lambda note: "\n".join([NOTES_HEADER, f"- {note}", *shown])
 
     def observe(self, messages: list[Message]) -> list[MemoryRecord] | None:
         """Notes are written at compaction time only."""
@@ -89,9 +115,12 @@ class NotesMemory:
                                 tokens_after=before)
         self.notes.extend(new)
         self._cap()
+        after = ctx.prompt_tokens()  # renders the notes with their budget: sets last_cut
+        detail: dict[str, Any] = {"kept": len(self.notes)}
+        if self.last_cut:
+            detail["cut"] = dict(self.last_cut)
         return MemoryRecord(kind="note", backend=self.name, author="agent", text="\n".join(new),
-                            tokens_before=before, tokens_after=ctx.prompt_tokens(),
-                            detail={"kept": len(self.notes)})
+                            tokens_before=before, tokens_after=after, detail=detail)
 
     def _cap(self) -> None:
         while len(self.notes) > 1 and (len(self.notes) > self.max_notes
@@ -119,4 +148,4 @@ class NotesMemory:
 @memory_backend("notes")
 def make_notes(*, context: BackendContext | None = None, **settings: Any) -> NotesMemory:
     """Factory for the registry; takes NotesSpec fields."""
-    return NotesMemory(**settings)
+    return NotesMemory(**settings, counter=context.counter if context else None)

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from memory._contract import BackendContext, CompactionContext, MemoryRecord, snapshot_strings
+from memory._text import word_count
+from memory.budget import FitCache, TokenCounter, default_counter
 from memory.prompts import summary_prompt
 from scaffold.messages import Message
 from scaffold.registry import memory_backend
@@ -28,7 +30,7 @@ def summary_failure(text: str, finish_reason: str | None, evicted_tokens: int,
                     summary_tokens: int) -> str | None:
     """Why a summary is unusable ('empty', 'refused', 'runaway'), or None if it is fine."""
     stripped = text.strip()
-    if len(stripped.split()) < 3:
+    if word_count(stripped) < 3:
         return "empty"
     if _REFUSAL.search(stripped[:300]):
         return "refused"
@@ -69,6 +71,7 @@ class SummaryMemory:
         on_failure: retry | keep_previous | accept.
         retries: extra attempts with 'retry'.
         append_char_cap: append mode rewrites all summaries into one above this length.
+        counter: the run's token counter (default: litellm's default encoding).
     """
 
     name = "summary"
@@ -77,7 +80,7 @@ class SummaryMemory:
     def __init__(self, threshold: float = 0.8, keep_last: int = 4, prompt: str = "plain",
                  recursive: bool = True, eviction_share: float = 1.0, max_tokens: int = 256,
                  on_failure: str = "keep_previous", retries: int = 1,
-                 append_char_cap: int = 4000):
+                 append_char_cap: int = 4000, counter: TokenCounter | None = None):
         self.threshold = threshold
         self.keep_last = keep_last
         self.prompt = summary_prompt(prompt)
@@ -89,6 +92,11 @@ class SummaryMemory:
         self.append_char_cap = append_char_cap
         self._warned_full = False
         self.summaries: list[str] = []
+        self.counter: TokenCounter | None = counter
+        """The run's token counter (the stack sets the agent's); render measures with it."""
+        self.last_cut: dict[str, int] | None = None
+        """What the last render cut to fit its budget (None: nothing was cut)."""
+        self._fits = FitCache()
 
     @property
     def text(self) -> str:
@@ -96,14 +104,20 @@ class SummaryMemory:
         return "\n\n".join(self.summaries)
 
     def render(self, budget: int) -> list[dict[str, Any]]:
-        """The summary as one clearly marked system block, cut to `budget` tokens if needed."""
+        """The summary as one clearly marked system block within `budget` tokens (counted with
+        the run's counter): a summary too long for it is cut, ending in CUT_MARKER, and
+        `last_cut` says what was cut."""
         if not self.summaries:
+            self.last_cut = None
             return []
         body = self.text
-        max_chars = max(0, budget * 4 - len(SUMMARY_HEADER) - 1)
-        if len(body) > max_chars:
-            body = body[:max_chars]
-        return [{"role": "system", "content": f"{SUMMARY_HEADER}\n{body}"}]
+        fit = self._fits.fit(self.counter or default_counter(), budget, body,
+                             lambda text: f"{SUMMARY_HEADER}\n{text}")
+        if fit is None:  # not even the header fits: nothing can be shown
+            self.last_cut = {"budget": budget, "chars": len(body), "kept_chars": 0}
+            return []
+        self.last_cut = fit.report(budget, len(body)) if fit.cut else None
+        return [{"role": "system", "content": fit.text}]
 
     def observe(self, messages: list[Message]) -> None:
         """Summaries are made from the window at compaction time; nothing to record here."""
@@ -133,8 +147,13 @@ class SummaryMemory:
             kind="summarize", backend=self.name, status="ok" if reason is None else "failed",
             reason=reason, policy=policy if reason else None, tokens_before=before,
             tokens_after=after, text=text, author="summarizer",
-            source_ids=[m.id for m in evicted],
+            source_ids=[m.id for m in evicted], detail=self._cut_detail(),
         )
+
+    def _cut_detail(self) -> dict[str, Any]:
+        """`{"cut": ...}` when the summary as last rendered (by the prompt count just made)
+        did not fit its budget whole."""
+        return {"cut": dict(self.last_cut)} if self.last_cut else {}
 
     def _warn_if_still_over(self, ctx: CompactionContext, after: int) -> None:
         """Say once when what compaction keeps (identity, summary, the last messages) is itself
@@ -183,7 +202,8 @@ class SummaryMemory:
         return MemoryRecord(kind="summary_rewrite", backend=self.name,
                             status="ok" if reason is None else "failed", reason=reason,
                             policy=None if reason is None else self.on_failure,
-                            tokens_before=before, tokens_after=ctx.prompt_tokens(), text=text)
+                            tokens_before=before, tokens_after=ctx.prompt_tokens(), text=text,
+                            detail=self._cut_detail())
 
     def _request(self, ctx: CompactionContext, evicted: list[Message]) -> list[dict[str, Any]]:
         previous = self.text if self.recursive else ""
@@ -222,4 +242,4 @@ def make_summary(context: BackendContext | None = None, **settings: Any) -> Summ
     """Factory for the registry; takes SummarySpec fields (model is handled by the runner)."""
     settings.pop("model", None)
     settings.pop("identity", None)
-    return SummaryMemory(**settings)
+    return SummaryMemory(**settings, counter=context.counter if context else None)

@@ -28,26 +28,63 @@ from scaffold.models.cassette import CassetteResponse
 COUNTER_MODEL = "scripted/default"
 TOPICS = ("the harbor in Boston", "the space program and the moon", "a sailing trip",
           "the budget for next year", "a letter from an old friend", "a speech about peace")
+UNLIMITED = 1_000_000
+"""A budget nothing in these tests reaches."""
+SCRIPTS = ("latin", "digits", "cjk", "emoji", "long_words")
+"""Kinds of text every backend must render within budget: tokenizers spend far more tokens per
+character on digits, Chinese and emoji than on English, so a budget cut in characters fails."""
+
+_HAN = "港口月亮计划总统演讲和平航行预算朋友来信历史国会城市海洋星空"
+_EMOJI = ("🚀", "🌕", "👨\u200d🚀", "🎉", "⚓", "🇺🇸", "👍🏽", "🕊️", "📜", "⛵")
+
+
+def script_text(script: str, chars: int, seed: int = 0) -> str:
+    """Deterministic, varied (never repeating sentence by sentence) text of about `chars`
+    characters in one of SCRIPTS."""
+    parts: list[str] = []
+    i = seed
+    while sum(map(len, parts)) < chars:
+        i += 1
+        if script == "digits":
+            parts.append(f"{(i * 7919) % 1_000_003:07d} {(i * 104729) % 99991},")
+        elif script == "cjk":
+            parts.append("".join(_HAN[(i * k) % len(_HAN)] for k in range(1, 8)) + "，")
+        elif script == "emoji":
+            parts.append("".join(_EMOJI[(i * k) % len(_EMOJI)] for k in range(1, 5)) + " ")
+        elif script == "long_words":
+            parts.append(f"https://example.org/{i * 7919:x}/Donaudampfschifffahrts"
+                         f"gesellschaftskapitän{i}_{(i * 31) % 97}/")
+        else:
+            parts.append(f"Point {i} concerns {TOPICS[i % len(TOPICS)]}. ")
+    return "".join(parts)[:chars]
 
 
 class _StubModel:
-    """Stands in for model roles at the memory boundary: short, well-formed replies."""
+    """Stands in for model roles at the memory boundary: well-formed replies, long enough (in
+    the given script) that a backend has to cut them to fit small budgets."""
+
+    def __init__(self, script: str = "latin"):
+        self.script = script
 
     async def summarize(self, messages: list[dict[str, Any]], max_tokens: int = 0,
                         attempt: int = 0) -> CassetteResponse:
-        return CassetteResponse(content="We discussed the harbor, the moon and a speech.",
+        return CassetteResponse(content="We discussed the harbor, the moon and a speech. "
+                                        + script_text(self.script, 1500, len(messages)),
                                 finish_reason="stop")
 
     async def ask_agent(self, messages: list[dict[str, Any]],
                         max_tokens: int = 0) -> CassetteResponse:
-        return CassetteResponse(content="- The user likes history.\n- I stay true to myself.",
-                                finish_reason="stop")
+        return CassetteResponse(
+            content=f"- The user likes history: {script_text(self.script, 600, 1)}\n"
+                    f"- I stay true to myself: {script_text(self.script, 300, 2)}",
+            finish_reason="stop")
 
 
-def conversation(n: int, prefix: str = "m") -> list[Message]:
-    """n alternating user/assistant messages about varied topics."""
+def conversation(n: int, prefix: str = "m", script: str = "latin") -> list[Message]:
+    """n alternating user/assistant messages about varied topics, partly in `script`."""
     return [Message(id=f"{prefix}{i}", role="user" if i % 2 == 0 else "assistant",
-                    content=f"Message {i} is about {TOPICS[i % len(TOPICS)]}. " * 3,
+                    content=f"Message {i} is about {TOPICS[i % len(TOPICS)]}. " * 3
+                    + ("" if script == "latin" else script_text(script, 160, i)),
                     author="user" if i % 2 == 0 else "agent", step=i // 2 + 1)
             for i in range(n)]
 
@@ -56,7 +93,7 @@ class MemoryBackendConformance:
     """Subclass in a test module and implement `make_backend`; pytest collects the checks."""
 
     budgets: tuple[int, ...] = (64, 256, 1024)
-    """Budgets render() is checked against."""
+    """Budgets render() is checked against; at each, what does not fit is cut, not dropped."""
     turns: int = 24
     """Messages in the driven conversation."""
 
@@ -68,17 +105,20 @@ class MemoryBackendConformance:
     def context(self, tmp_path: Path) -> BackendContext:
         """A backend context rooted in a temporary run directory."""
         return BackendContext(run_dir=tmp_path / "run", run_id="conformance", agent_id="agent",
-                              identity="You are Nova, a starship pilot in the year 3012.")
+                              identity="You are Nova, a starship pilot in the year 3012.",
+                              counter=TokenCounter(COUNTER_MODEL))
 
-    def drive(self, backend: Any, messages: list[Message]) -> list[MemoryRecord]:
+    def drive(self, backend: Any, messages: list[Message],
+              script: str = "latin") -> list[MemoryRecord]:
         """Feed messages one by one, compacting after each as a run does; returns records."""
-        stack = MemoryStack("You are Nova.", [backend], TokenCounter(COUNTER_MODEL), 400)
-        stub, records = _StubModel(), []
+        counter = TokenCounter(COUNTER_MODEL)
+        stack = MemoryStack("You are Nova.", [backend], counter, 400)
+        stub, records = _StubModel(script), []
 
         async def before_change(kind: str) -> None:
             return None
 
-        for i, message in enumerate(messages):
+        for message in messages:
             records.extend(stack.observe([message]))
             ctx = CompactionContext(
                 agent_id="agent", step=message.step, window=stack.window,
@@ -88,15 +128,27 @@ class MemoryBackendConformance:
             records.extend(asyncio.run(stack.compact(ctx)))
         return records
 
-    def test_render_stays_within_budget(self, context: BackendContext) -> None:
+    @pytest.mark.parametrize("script", SCRIPTS)
+    def test_render_stays_within_budget(self, context: BackendContext, script: str) -> None:
         backend = self.make_backend(context)
-        self.drive(backend, conversation(self.turns))
+        self.drive(backend, conversation(self.turns, script=script), script)
         counter = TokenCounter(COUNTER_MODEL)
         for budget in self.budgets:
             rendered = backend.render(budget)
             assert all(m.get("role") and isinstance(m.get("content"), str) for m in rendered)
             used = counter.messages(rendered)
-            assert used <= budget, f"render({budget}) used {used} tokens"
+            assert used <= budget, f"render({budget}) used {used} tokens ({script} text)"
+
+    @pytest.mark.parametrize("script", SCRIPTS)
+    def test_oversized_block_is_cut_not_dropped(self, context: BackendContext,
+                                                script: str) -> None:
+        backend = self.make_backend(context)
+        self.drive(backend, conversation(self.turns, script=script), script)
+        if not backend.render(UNLIMITED):
+            return  # nothing to show at any budget
+        for budget in self.budgets:
+            assert backend.render(budget), \
+                f"render({budget}) showed nothing of what render({UNLIMITED}) shows ({script})"
 
     def test_snapshot_restore_round_trip(self, context: BackendContext) -> None:
         backend = self.make_backend(context)

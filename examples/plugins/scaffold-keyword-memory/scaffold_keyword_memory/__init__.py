@@ -6,7 +6,14 @@ import re
 import threading
 from typing import Any
 
-from memory import BackendContext, CompactionContext, MemoryRecord
+from memory import (
+    CUT_MARKER,
+    BackendContext,
+    CompactionContext,
+    MemoryRecord,
+    TokenCounter,
+    fit_body,
+)
 from scaffold.messages import Message
 
 HEADER = "[Memory] Pinned messages that mention what matters to you:"
@@ -18,23 +25,32 @@ class KeywordMemory:
     name = "keyword"
     section = "retrieved"
 
-    def __init__(self, keywords: list[str], max_pinned: int = 5):
+    def __init__(self, keywords: list[str], max_pinned: int = 5,
+                 counter: TokenCounter | None = None):
         if not keywords:
             raise ValueError("keyword memory needs at least one keyword")
         self.pattern = re.compile("|".join(rf"\b{re.escape(k)}\b" for k in keywords), re.I)
         self.max_pinned = max_pinned
         self.pinned: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.counter = counter or TokenCounter("default")
+        """The run's token counter (BackendContext.counter; a run's stack sets it too)."""
 
     def render(self, budget: int) -> list[dict[str, Any]]:
-        """Pinned messages, newest last, within roughly `budget` tokens (3 chars a token)."""
-        lines, room = [], (budget - 8) * 3 - len(HEADER)
+        """Pinned messages, newest last, within `budget` tokens counted with the run's counter:
+        the oldest that does not fit whole is cut (never the whole block dropped), older ones
+        are left out."""
+        lines: list[str] = []
         for item in reversed(self.pinned):
             line = f"- (step {item['step']}, {item['author']}) {item['text'][:200]}"
-            if len(line) + 1 > room:
+            shown = list(lines)
+            fit = fit_body(self.counter, budget, line,
+                           lambda text: "\n".join([HEADER, text, *shown]))
+            if fit is None:
                 break
-            lines.insert(0, line)
-            room -= len(line) + 1
+            lines.insert(0, line[:fit.kept_chars] + CUT_MARKER if fit.cut else line)
+            if fit.cut:
+                break
         return [{"role": "system", "content": "\n".join([HEADER, *lines])}] if lines else []
 
     def observe(self, messages: list[Message]) -> list[MemoryRecord] | None:
@@ -79,4 +95,4 @@ def make_backend(*, context: BackendContext | None = None, keywords: list[str] |
     if keywords is None:
         words = re.findall(r"\b[A-Z][a-z]{3,}\b", context.identity if context else "")
         keywords = sorted(set(words) - {"You", "The", "Your", "This", "When"})[:20] or ["you"]
-    return KeywordMemory(keywords, max_pinned)
+    return KeywordMemory(keywords, max_pinned, counter=context.counter if context else None)
