@@ -21,23 +21,30 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.metrics import (
+    INDEX,
+    REPLY_BREAK_SCORERS,
     Breaks,
     CurvePoint,
+    MetricsSettings,
     agent_setup,
     answer_scores,
     find_breaks,
     identity_curves,
+    index_scores,
     probe_rounds,
+    replies,
+    reply_scores,
 )
 from tui._log_lines import LogLine, log_line
 from tui.feed import FeedBatch
 
 T = TypeVar("T")
 
-SMOOTH_WINDOW = 3
-"""Rounds in the smoothing window (the report's default)."""
-IDENTITY_SCORER = "rules"
-"""The score `scaffold run` summarizes as the identity score; the first scorer when absent."""
+SMOOTH_STEPS = MetricsSettings().smooth_steps
+"""Steps in the smoothing window (the report's default)."""
+IDENTITY_SCORER = INDEX
+"""The identity index (scaffold.metrics): the agent's headline score; the first scorer when
+absent."""
 MARKERS = {"summarize": "S", "summary_rewrite": "W", "retrieve": "R", "core_edit": "C",
            "note": "N", "truncate": "T"}
 """Memory event kinds drawn on the drift chart, with their labels (inserts are not drawn)."""
@@ -107,10 +114,13 @@ class RoundView:
 
 @dataclass(frozen=True)
 class Curves:
-    """An agent's identity curves (the report's definitions) and break episodes."""
+    """An agent's identity curves (the report's definitions) and break episodes: on probe
+    rounds (`by_scorer`, `breaks`) and on its replies (`replies`, `reply_breaks`)."""
 
     by_scorer: dict[str, list[CurvePoint]]
     breaks: Breaks
+    replies: dict[str, list[CurvePoint]] = field(default_factory=dict)
+    reply_breaks: Breaks = field(default_factory=Breaks)
 
     @property
     def identity(self) -> str | None:
@@ -123,6 +133,11 @@ class Curves:
         """The last round's value by `scorer`."""
         curve = self.by_scorer.get(scorer)
         return curve[-1].value if curve else None
+
+    def latest_reply(self, scorer: str = INDEX) -> float | None:
+        """The smoothed value of the last reply by `scorer` (one reply alone is noisy)."""
+        curve = self.replies.get(scorer)
+        return curve[-1].smoothed if curve else None
 
 
 class AgentView:
@@ -141,6 +156,8 @@ class AgentView:
         """Probe events of the kept rounds, by round id."""
         self.scores: dict[str, list[ScoreEvent]] = {}
         """Probe score events of the kept rounds (re-scores included), by round id."""
+        self.said: OrderedDict[str, list[Event]] = OrderedDict()
+        """Kept replies: each assistant message and its score events, by message id."""
         self.markers: deque[Marker] = deque(maxlen=limits.markers)
         self.summary = ""
         self.core: dict[str, str] = _initial_core(run.spec, agent_id)
@@ -165,6 +182,8 @@ class AgentView:
             self.close_round()  # the round's answers and scores are all in
         if isinstance(event, MessageEvent):
             self.transcript.append(event)
+            if event.role == "assistant":
+                self._on_reply(event)
         elif isinstance(event, ProbeEvent):
             self._scored += 1
             self._on_probe(event)
@@ -196,7 +215,16 @@ class AgentView:
             self._open = RoundView(e.round_id, e.step, e.trigger)
         self._open.answers.append((e.probe_id, e.answer))
 
+    def _on_reply(self, e: MessageEvent) -> None:
+        self._scored += 1
+        self.said[e.message_id] = [e]
+        while len(self.said) > self.limits.rounds:
+            self.said.popitem(last=False)
+
     def _on_score(self, e: ScoreEvent) -> None:
+        if e.target == "message" and e.message_id in self.said:
+            self.said[e.message_id].append(e)
+            return
         if e.target != "probe" or e.round_id not in self.scores:
             return
         self.scores[e.round_id].append(e)
@@ -218,15 +246,23 @@ class AgentView:
             self.notes.append((e.step, e.text))
 
     def curves(self) -> Curves:
-        """Identity curves per scorer over the kept rounds, by the report's own functions (the
-        latest score of each answer counts, so re-scores replace); recomputed after changes."""
+        """Identity curves per scorer and the identity index over the kept rounds and replies,
+        by the report's own functions (the latest score of each answer counts, so re-scores
+        replace); recomputed after changes."""
         if self._curves is None or self._curves[0] != self._scored:
             events: list[Event] = sorted(
                 itertools.chain(*self.rounds.values(), *self.scores.values()),
                 key=lambda e: e.seq)
-            by_scorer = identity_curves(probe_rounds(events), answer_scores(events),
-                                        SMOOTH_WINDOW).get(self.agent_id, {})
-            self._curves = (self._scored, Curves(by_scorer, find_breaks(by_scorer)))
+            scores = answer_scores(events)
+            by_scorer = identity_curves(probe_rounds(events), scores + index_scores(scores),
+                                        SMOOTH_STEPS).get(self.agent_id, {})
+            said_events = sorted(itertools.chain(*self.said.values()), key=lambda e: e.seq)
+            said = reply_scores(said_events)
+            by_reply = identity_curves(replies(said_events), said + index_scores(said),
+                                       SMOOTH_STEPS).get(self.agent_id, {})
+            self._curves = (self._scored, Curves(
+                by_scorer, find_breaks(by_scorer), by_reply,
+                find_breaks(by_reply, REPLY_BREAK_SCORERS)))
         return self._curves[1]
 
 

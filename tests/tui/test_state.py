@@ -22,7 +22,7 @@ from scaffold.recorder import read_events
 from tests.tui.conftest import SyntheticRun
 from tui import Dashboard, EventTail, FeedBatch, Limits, RunFollower
 from tui._capture import LogCapture
-from tui.state import SMOOTH_WINDOW
+from tui.state import SMOOTH_STEPS
 
 
 def test_tail_reads_complete_lines_only_and_restarts_when_the_log_shrinks(
@@ -112,7 +112,7 @@ def test_buffers_stay_bounded_however_many_events(synthetic: SyntheticRun) -> No
 def test_scores_and_breaks_match_the_report_metrics(finished_run: Path) -> None:
     board = Dashboard()
     board.feed(FeedBatch(finished_run, read_events(finished_run / "events.jsonl")))
-    report = compute_metrics(finished_run, MetricsSettings(window=SMOOTH_WINDOW))
+    report = compute_metrics(finished_run, MetricsSettings(smooth_steps=SMOOTH_STEPS))
     [run] = report.runs
     assert board.runs[finished_run].status == run.status == "done"
     for metrics in run.agents:
@@ -121,8 +121,13 @@ def test_scores_and_breaks_match_the_report_metrics(finished_run: Path) -> None:
         for scorer, scored in metrics.scorers.items():
             assert curves.by_scorer[scorer] == scored.curve
         assert curves.breaks == metrics.breaks
+        assert "index" in curves.replies and set(curves.replies) == set(metrics.replies)
+        for scorer, scored in metrics.replies.items():
+            assert curves.replies[scorer] == scored.curve
+        assert curves.reply_breaks == metrics.reply_breaks
     broken = board.agents[f"{run.run_id}/jfk-b"].curves()
     assert broken.breaks.break_step == 8 and broken.latest("break") == 0.0
+    assert broken.reply_breaks.break_step == 8 and broken.latest_reply("break") == 0.0
 
 
 def test_a_rescore_replaces_the_score_as_in_the_report(synthetic: SyntheticRun) -> None:
@@ -136,7 +141,7 @@ def test_a_rescore_replaces_the_score_as_in_the_report(synthetic: SyntheticRun) 
                    scorer="rules", scorer_version="2", value=0.0, rescore="pass-1")
     board = Dashboard()
     board.feed(FeedBatch(synthetic.run_dir, read_events(synthetic.run_dir / "events.jsonl")))
-    report = compute_metrics(synthetic.run_dir, MetricsSettings(window=SMOOTH_WINDOW))
+    report = compute_metrics(synthetic.run_dir, MetricsSettings(smooth_steps=SMOOTH_STEPS))
     [metrics] = [a for a in report.runs[0].agents if a.agent_id == "jfk"]
     curves = board.agents[f"{synthetic.run_id}/jfk"].curves()
     assert curves.by_scorer["rules"] == metrics.scorers["rules"].curve

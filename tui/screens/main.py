@@ -8,7 +8,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from tui.messages import AgentSelected, FilterChanged
-from tui.state import AgentView, Dashboard, Marker
+from scaffold.metrics import INDEX
+from tui.state import AgentView, Curves, Dashboard, Marker
 from tui.widgets import (
     AgentsTable,
     ChartLine,
@@ -108,7 +109,7 @@ class MainScreen(Screen[None]):
                 lines.append(ChartLine(f"{self.board.agents[key].agent_id} {scorer}",
                                        tuple(p.step for p in points),
                                        tuple(p.value for p in points)))
-            breaks += [e.break_step for e in curves.breaks.episodes]
+            breaks += _break_steps(curves)
         return lines, [], sorted(set(breaks))
 
     def on_agent_selected(self, message: AgentSelected) -> None:
@@ -131,9 +132,21 @@ class MainScreen(Screen[None]):
 
 
 def _agent_lines(agent: AgentView | None) -> tuple[list[ChartLine], list[Marker], list[int]]:
+    """Each scorer and the index on probe rounds, and the index on replies (smoothed: one
+    reply alone is noisy); breaks in probe answers and in replies."""
     if agent is None:
         return [], [], []
     curves = agent.curves()
     lines = [ChartLine(scorer, tuple(p.step for p in points), tuple(p.value for p in points))
              for scorer, points in curves.by_scorer.items()]
-    return lines, list(agent.markers), [e.break_step for e in curves.breaks.episodes]
+    said = curves.replies.get(INDEX)
+    if said:
+        lines.append(ChartLine(f"{INDEX} · replies", tuple(p.step for p in said),
+                               tuple(p.smoothed for p in said)))
+    return lines, list(agent.markers), _break_steps(curves)
+
+
+def _break_steps(curves: Curves) -> list[int]:
+    """Steps where a break began, in probe answers or in replies."""
+    return sorted({e.break_step for b in (curves.breaks, curves.reply_breaks)
+                   for e in b.episodes})

@@ -5,11 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from scaffold.metrics import INDEX
 from tui._render import score_text, sparkline
 from tui.messages import AgentSelected
 from tui.state import AgentView, Dashboard
 
 _FIXED = ("agent", "persona", "memory", "step")
+REPLIES = "replies"
+"""Column of the reply index (smoothed over the last replies)."""
+_SCORES = (INDEX, REPLIES)
+"""The identity index on probe rounds and on replies, before each scorer's latest round."""
 
 
 def matches(agent: AgentView, text: str) -> bool:
@@ -44,8 +49,8 @@ class AgentsTable(DataTable[Text]):
 
     def sync(self, board: Dashboard, text: str) -> None:
         """Show the agents that pass the filter, with their current numbers."""
-        columns = (("run",) if len(board.runs) > 1 else ()) + _FIXED + tuple(board.scorers) \
-            + ("curve", "status")
+        columns = (("run",) if len(board.runs) > 1 else ()) + _FIXED + _SCORES \
+            + tuple(board.scorers) + ("curve", "status")
         wanted = [a for a in board.agents.values() if matches(a, text)]
         keys = [a.key for a in wanted]
         if columns != self._columns:
@@ -91,6 +96,8 @@ class AgentsTable(DataTable[Text]):
             "step": Text(str(agent.step), justify="right"),
             "curve": sparkline([p.value for p in curves.by_scorer.get(identity, [])]
                                if identity else []),
+            INDEX: score_text(curves.latest(INDEX)),
+            REPLIES: score_text(curves.latest_reply()),
             "status": Text(status, style=_STATUS_STYLES.get(status, "yellow")),
         }
         return [values[name] if name in values else score_text(curves.latest(name))
