@@ -6,12 +6,13 @@ import asyncio
 import atexit
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 # scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
 from scaffold.errors import ModelError
+from scaffold.models._kv_state import Owner, StateBook, common_prefix
 from scaffold.models._local_tools import content_text, parse_tool_calls, with_tools
 from scaffold.models._gguf import (  # re-exported for callers and tests
     EMBEDDED_BUNDLE,
@@ -91,11 +92,36 @@ def resolve_model_path(name: str) -> Path:
 
 
 class _LoadedModel:
-    """One `Llama` and the lock that serializes calls into it."""
+    """One `Llama`, the lock that serializes calls into it, and its callers' saved states."""
 
     def __init__(self, llama: Any):
         self.llama = llama
         self.lock = threading.Lock()
+        self.book = StateBook()
+        self._formatters: dict[bool, Any] = {}
+
+    def prompt_tokens(self, messages: list[dict[str, Any]], generation: bool = True
+                      ) -> list[int]:
+        """The tokens `create_chat_completion` evaluates for `messages` (with the model's own
+        chat template); `generation=False` leaves out the assistant turn's opening."""
+        from llama_cpp import llama_chat_format
+
+        formatter = self._formatters.get(generation)
+        if formatter is None:
+            llama = self.llama
+            template = llama.metadata.get("tokenizer.chat_template")
+            if template is None:
+                raise ModelError("the model has no chat template")
+            eos, bos = llama.token_eos(), llama.token_bos()
+            formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=template,
+                eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+                add_generation_prompt=generation, stop_token_ids=[eos])
+            self._formatters[generation] = formatter
+        result = formatter(messages=messages)
+        return self.llama.tokenize(result.prompt.encode("utf-8"),
+                                   add_bos=not result.added_special, special=True)
 
 
 _models: dict[Path, _LoadedModel] = {}
@@ -116,13 +142,6 @@ def _n_ctx() -> int:
     return value
 
 
-def _reuse_prefix() -> bool:
-    # llama-cpp reuses the KV cache of the previous call's longest common prefix; evaluating the
-    # rest in differently split batches changes the logits slightly, so the same request can get
-    # a different reply depending on what ran before. Reproducible by default; opt in for speed.
-    return os.environ.get("SCAFFOLD_LOCAL_PREFIX_CACHE", "").lower() in ("1", "true", "yes")
-
-
 def _load(path: Path) -> _LoadedModel:
     """The loaded model for `path`, loading it on first use."""
     with _models_lock:
@@ -138,6 +157,28 @@ def _load(path: Path) -> _LoadedModel:
                              f"llama-cpp-python supports?") from None
         _models[path] = _LoadedModel(llama)
         return _models[path]
+
+
+def prepare(model: str, notify: Callable[[str], None]) -> None:
+    """Assemble (first run only) and load a `local/` model now, saying what takes the time, so
+    a run's first step does not sit silent for a minute.
+
+    Args:
+        model: a `local/...` model name.
+        notify: receives one line before each slow part.
+    """
+    name = model.removeprefix(f"{PROVIDER}/")
+    if name == DEFAULT_MODEL:
+        bundle = EMBEDDED_BUNDLE
+        if not is_verified(cache_dir() / bundle.filename, bundle.size, bundle.sha256):
+            notify(f"assembling the embedded model {DEFAULT_MODEL} ({bundle.size / 1e6:.0f} MB) "
+                   f"into {cache_dir()} and checking its SHA-256 (first run only)")
+    path = resolve_model_path(name)
+    with _models_lock:
+        loaded = path in _models
+    if not loaded:
+        notify(f"loading {path.name} into memory")
+        _load(path)
 
 
 def close_models() -> None:
@@ -181,17 +222,72 @@ def sampling_params(optional_params: dict[str, Any]) -> dict[str, Any]:
 
 
 MEASURING_PURPOSES = frozenset({"probe", "judge"})
-"""Calls that may reuse the cached prompt prefix: they are measurements, thrown away, and the
-next agent call starts from a cleared cache, so they can never perturb the run."""
+"""Calls that fork from their agent's state and are never saved: measurements, thrown away."""
 
 
-def _purpose(litellm_params: dict[str, Any] | None) -> str:
+def call_owner(litellm_params: dict[str, Any] | None) -> tuple[Owner, bool]:
+    """Whose KV state a call continues, and whether it only forks from it (a measurement).
+
+    Returns:
+        ((run id, agent id, role), measuring); measurements fork from the agent's own state.
+    """
     meta = ((litellm_params or {}).get("metadata") or {}).get("scaffold") or {}
-    return str(meta.get("purpose", "agent"))
+    purpose = str(meta.get("purpose", "agent"))
+    measuring = purpose in MEASURING_PURPOSES
+    owner = (str(meta.get("run_id") or ""), str(meta.get("agent_id") or ""),
+             "agent" if measuring else purpose)
+    return owner, measuring
+
+
+def _shared_context(loaded: _LoadedModel, messages: list[dict[str, Any]]) -> list[int] | None:
+    """The tokens a measurement shares with the other measurements on the same context: all
+    but its own last message. None when the whole prompt would not fit the context window
+    (create_chat_completion then reports that)."""
+    full = loaded.prompt_tokens(messages)
+    if len(full) >= loaded.llama.n_ctx() or len(messages) < 2:
+        return None
+    context = loaded.prompt_tokens(messages[:-1], generation=False)
+    return full[:common_prefix(context, full)]
+
+
+def _run(loaded: _LoadedModel, messages: list[dict[str, Any]], params: dict[str, Any],
+         owner: Owner, measuring: bool) -> dict[str, Any]:
+    """Generate from the owner's state (or a fork of it); save the state an owner's call left."""
+    book, llama = loaded.book, loaded.llama
+    shared = _shared_context(loaded, messages) if measuring else None
+    if shared is not None:
+        book.fork(llama, owner, shared)
+    else:
+        book.resume(llama, owner)
+    prompt = loaded.prompt_tokens(messages)
+    book.stats.count(len(prompt), common_prefix(llama.input_ids[: llama.n_tokens], prompt))
+    if measuring:
+        return llama.create_chat_completion(messages=messages, **params)
+    try:
+        result = llama.create_chat_completion(messages=messages, **params)
+    except Exception:
+        book.states.pop(owner, None)  # a half-done call leaves no state: start clean next time
+        raise
+    book.save(llama, owner)
+    return result
+
+
+def state_stats(model: str = DEFAULT_MODEL) -> Any:
+    """The KV-state counters (`_kv_state.StateStats`) of a loaded local model."""
+    return _load(resolve_model_path(model)).book.stats
+
+
+def release_run(run_id: str) -> None:
+    """Forget the saved KV states of a finished run in every loaded model."""
+    with _models_lock:
+        loaded = list(_models.values())
+    for model in loaded:
+        with model.lock:
+            model.book.release(run_id)
 
 
 def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any],
-              reuse_prefix: bool = False) -> dict[str, Any]:
+              owner: Owner = ("", "", "agent"), measuring: bool = False) -> dict[str, Any]:
     """One blocking chat completion, mapping failures to litellm-compatible errors."""
     try:
         loaded = _load(resolve_model_path(model))
@@ -199,9 +295,7 @@ def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any]
         raise CustomLLMError(status_code=404, message=str(exc)) from None
     try:
         with loaded.lock:
-            if not (reuse_prefix or _reuse_prefix()):
-                loaded.llama.reset()
-            return loaded.llama.create_chat_completion(messages=messages, **params)
+            return _run(loaded, messages, params, owner, measuring)
     except ValueError as exc:
         if "exceed context window" in str(exc):
             raise litellm.ContextWindowExceededError(
@@ -218,19 +312,20 @@ def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
              ) -> Any:
     """Run one completion on the local model named `model` and fill `model_response`.
 
-    Agent, summarizer and note calls start from a cleared cache (reproducible); probe and judge
-    calls reuse the cached prefix (fast: they share the agent's context). Offered tools go in
-    as text and `<tool_call>` blocks come back as tool calls (see `_local_tools`).
+    Agent, summarizer, note and simulated-user calls continue from their own previous call's
+    KV state; probe and judge calls fork from the agent's state and leave no trace (see
+    `_kv_state`). Offered tools go in as text and `<tool_call>` blocks come back as tool calls
+    (see `_local_tools`).
 
     Returns:
         `model_response`, with content, finish reason and token usage set.
     """
-    reuse = _purpose(litellm_params) in MEASURING_PURPOSES
+    owner, measuring = call_owner(litellm_params)
     tools = optional_params.get("tools")
     uses_tools = bool(tools) or any(m.get("role") == "tool" or m.get("tool_calls")
                                     for m in messages)
     prompt = with_tools(messages, tools) if uses_tools else chat_messages(messages)
-    result = _generate(model, prompt, sampling_params(optional_params), reuse)
+    result = _generate(model, prompt, sampling_params(optional_params), owner, measuring)
     choice = result["choices"][0]
     usage = result.get("usage") or {}
     text, calls = parse_tool_calls(choice["message"].get("content") or "", tools)

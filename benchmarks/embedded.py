@@ -1,0 +1,137 @@
+"""The embedded model at full speed: per-owner KV state against the same run from a cold cache.
+
+Runs the JFK example (`examples/jfk.yaml`, fewer steps by default) on the embedded model twice
+in this process, and prints, each measured in this run:
+
+- wall time with per-agent KV state vs the same run with the cache cleared before every call
+  (target <= 0.5);
+- tokens/s through scaffold vs raw llama-cpp-python replaying the same requests from the
+  run's cassette in one plain `Llama` (target >= 0.95);
+- one probe round's model time vs one agent step's model time (target <= 0.5 with 3 probes);
+- the fraction of prompt tokens whose KV state was reused rather than evaluated again.
+
+Both runs must produce the same agent replies (KV state changes speed, not results); the
+script says so. Prints `ratio: X` last (the wall-time ratio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import scaffold  # noqa: E402,F401
+from scaffold.loading import load_experiment  # noqa: E402
+from scaffold.models import _kv_state, load_cassette, local  # noqa: E402
+from scaffold.runner import Run, run_dir_for  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jfk.yaml"
+
+
+@contextmanager
+def cold_cache() -> Iterator[None]:
+    """Every call starts from an empty KV cache (the baseline: nothing is reused)."""
+    book = _kv_state.StateBook
+    saved = book.resume, book.fork
+    book.resume = lambda self, llama, owner: _kv_state.restore(llama, None)  # type: ignore
+    book.fork = lambda self, llama, owner, shared: _kv_state.restore(llama, None)  # type: ignore
+    try:
+        yield
+    finally:
+        book.resume, book.fork = saved  # type: ignore[method-assign]
+
+
+def run_example(out: Path, steps: int) -> tuple[float, Path]:
+    """One run of the example; returns (wall seconds, run directory)."""
+    spec = load_experiment(EXAMPLE).model_copy(update={"steps": steps, "out": str(out)})
+    run_dir = run_dir_for(spec)
+    start = time.perf_counter()
+    asyncio.run(Run(spec, run_dir).execute())
+    return time.perf_counter() - start, run_dir
+
+
+def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
+    """The run's events of one kind, as dicts."""
+    lines = (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [e for e in map(json.loads, lines) if e.get("kind") == kind]
+
+
+def agent_replies(run_dir: Path) -> list[str]:
+    """The agent's replies, in order."""
+    return [e["content"] for e in events(run_dir, "message") if e["role"] == "assistant"]
+
+
+def model_tokens(run_dir: Path) -> int:
+    """Prompt plus completion tokens over every model call of the run."""
+    return sum(e["prompt_tokens"] + e["completion_tokens"] for e in events(run_dir, "model_call"))
+
+
+def raw_replay(run_dir: Path) -> tuple[float, int]:
+    """The run's requests through one plain llama-cpp-python `Llama` (its own prefix cache)."""
+    from llama_cpp import Llama
+
+    llama = Llama(model_path=str(local.default_model_path()), n_ctx=local.DEFAULT_N_CTX,
+                  seed=local.DEFAULT_SEED, verbose=False)
+    tokens = 0
+    start = time.perf_counter()
+    for entry in load_cassette(run_dir / "cassette.jsonl"):
+        params = local.sampling_params(entry.params)
+        result = llama.create_chat_completion(messages=local.chat_messages(entry.messages),
+                                              **params)
+        usage = result["usage"]
+        tokens += usage["prompt_tokens"] + usage["completion_tokens"]
+    elapsed = time.perf_counter() - start
+    llama.close()
+    return elapsed, tokens
+
+
+def probe_vs_step(run_dir: Path) -> tuple[float, float, int]:
+    """(mean model seconds of a probe round, mean model seconds of an agent call, probes per
+    round)."""
+    calls = events(run_dir, "model_call")
+    agent = [c["latency_s"] for c in calls if c["purpose"] == "agent"]
+    probe = [c["latency_s"] for c in calls if c["purpose"] == "probe"]
+    rounds = {p["round_id"] for p in events(run_dir, "probe")}
+    per_round = len(probe) / max(1, len(rounds))
+    return sum(probe) / max(1, len(rounds)), sum(agent) / max(1, len(agent)), round(per_round)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=12)
+    args = parser.parse_args()
+    local.default_model_path()
+    with tempfile.TemporaryDirectory() as tmp:
+        with cold_cache():
+            cold_s, cold_dir = run_example(Path(tmp) / "cold", args.steps)
+        stats = local.state_stats()
+        before = (stats.prompt_tokens, stats.reused_tokens)
+        warm_s, warm_dir = run_example(Path(tmp) / "warm", args.steps)
+        sent = stats.prompt_tokens - before[0]
+        reused = stats.reused_tokens - before[1]
+        raw_s, raw_tokens = raw_replay(warm_dir)
+        scaffold_tps = model_tokens(warm_dir) / warm_s
+        round_s, step_s, per_round = probe_vs_step(warm_dir)
+        same = agent_replies(cold_dir) == agent_replies(warm_dir)
+    print(f"steps: {args.steps}")
+    print(f"agent replies identical with and without KV state: {same}")
+    print(f"cold cache: {cold_s:.1f} s   KV state: {warm_s:.1f} s")
+    print(f"tokens/s: scaffold {scaffold_tps:.1f}, raw llama-cpp-python {raw_tokens / raw_s:.1f}"
+          f"  ratio {scaffold_tps / (raw_tokens / raw_s):.2f} (target >= 0.95)")
+    print(f"probe round ({per_round} probes): {round_s:.2f} s of model time, agent step "
+          f"{step_s:.2f} s  ratio {round_s / step_s:.2f} (target <= 0.5)")
+    print(f"prompt tokens sent {sent}, reused {reused}: {reused / max(1, sent):.0%} reused")
+    print(f"ratio: {warm_s / cold_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()
