@@ -8,7 +8,7 @@ import random
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,6 +38,13 @@ class Script(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    mode: Literal["template", "context-hash"] = "template"
+    """`template`: replies from the templates below, which read only the step, the purpose and
+    the last user message. `context-hash`: every reply but the judge's is
+    `[<hash of the whole request>] <purpose>: <the turn it answers>`, so that any change to
+    any message (system prompt, memory, history) changes the reply and everything after it;
+    the turn answered is the first user message after the last assistant reply, as a chat
+    model takes up the oldest of several unanswered turns."""
     seed: int = 0
     """Seed mixed into every reply's random choices."""
     break_at: int | None = Field(default=None, ge=0)
@@ -79,6 +86,8 @@ def resolve_script(name: str) -> Script:
         return _SCRIPTS[name]
     if name == "default":
         return Script()
+    if name == "context-hash":
+        return Script(mode="context-hash")
     match = re.fullmatch(r"break-at-(\d+)", name)
     if match:
         return Script(break_at=int(match.group(1)))
@@ -86,7 +95,7 @@ def resolve_script(name: str) -> Script:
         return _load_script_file(Path(name))
     raise ModelError(
         f"unknown scripted model 'scripted/{name}': use scripted/default, scripted/break-at-<N>, "
-        f"or scripted/<path/to/script.yaml>"
+        f"scripted/context-hash, or scripted/<path/to/script.yaml>"
     )
 
 
@@ -126,11 +135,30 @@ def _truncate(text: str, max_tokens: int | None) -> tuple[str, str]:
     return (" ".join(words[:limit]), "length") if len(words) > limit else (text, "stop")
 
 
+def context_digest(messages: list[dict[str, Any]]) -> str:
+    """Short hash of a whole request's messages (roles, contents, tool calls, everything)."""
+    blob = json.dumps(messages, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+def answered_turn(messages: list[dict[str, Any]]) -> str:
+    """The user message a chat model takes up: the first after the last assistant reply, else
+    the last user message."""
+    last_reply = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
+                     default=-1)
+    pending = [m for m in messages[last_reply + 1:] if m.get("role") == "user"]
+    users = pending or [m for m in messages if m.get("role") == "user"]
+    return str(users[0 if pending else -1].get("content") or "") if users else ""
+
+
 def scripted_reply(script: Script, messages: list[dict[str, Any]], meta: dict[str, Any],
                    max_tokens: int | None = None) -> tuple[str, str]:
     """The reply and finish reason for one request; a pure function of its inputs."""
     step = int(meta.get("step", 0))
     purpose = str(meta.get("purpose", "agent"))
+    if script.mode == "context-hash" and purpose != "judge":
+        text = f"[{context_digest(messages)}] {purpose}: {answered_turn(messages)}"
+        return _truncate(text, max_tokens)
     persona = meta.get("persona") or {}
     anchors = list(persona.get("anchors") or ["I am myself."])
     last_user = next((m.get("content") or "" for m in reversed(messages) if m["role"] == "user"), "")

@@ -64,3 +64,26 @@ def test_bad_script_errors(tmp_path: Path) -> None:
     bad.write_text("brake_at: 3\n")
     with pytest.raises(ModelError, match="invalid scripted model script"):
         resolve_script(str(bad))
+
+
+def test_context_hash_reply_follows_the_whole_request() -> None:
+    script = resolve_script("context-hash")
+    base = [{"role": "system", "content": "You are Nova."},
+            {"role": "user", "content": "Hello?"}]
+    reply, _ = scripted_reply(script, base, meta(1))
+    assert reply.endswith("agent: Hello?") and reply.startswith("[")
+    assert scripted_reply(script, base, meta(1)) == (reply, "stop")
+    edited = [{"role": "system", "content": "You are Nova. "}, base[1]]
+    assert scripted_reply(script, edited, meta(1))[0] != reply
+    assert scripted_reply(script, base, meta(1, "probe"))[0].endswith("probe: Hello?")
+    assert scripted_reply(script, base, meta(1, "judge"))[0] == "Score: 3"
+
+
+def test_context_hash_answers_the_oldest_unanswered_turn() -> None:
+    script = resolve_script("context-hash")
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "one"},
+                {"role": "assistant", "content": "a"}, {"role": "user", "content": "pending"},
+                {"role": "user", "content": "Who are you?"}]
+    assert scripted_reply(script, messages, meta(1, "probe"))[0].endswith("probe: pending")
+    answered = [*messages[:3], messages[4]]
+    assert scripted_reply(script, answered, meta(1, "probe"))[0].endswith("probe: Who are you?")
