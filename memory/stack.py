@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from memory._contract import CompactionContext, ContextWindow, MemoryBackend, MemoryRecord
@@ -104,16 +105,29 @@ class MemoryStack:
         """Tokens of the next model input."""
         return self.model_input().total_tokens
 
-    async def compact(self, ctx: CompactionContext) -> list[MemoryRecord]:
+    async def compact(self, ctx: CompactionContext,
+                      on_change: Callable[[MemoryRecord], Awaitable[None]] | None = None
+                      ) -> list[MemoryRecord]:
         """Let every backend act before the next model call, in order; returns what changed,
-        each change followed by the other backends' reactions to it."""
-        records = []
+        each change followed by the other backends' reactions to it.
+
+        Args:
+            ctx: what backends may use (its `before_change` runs right before each change).
+            on_change: awaited with each change (and each reaction) before the next backend
+                acts, so whatever observes a change (e.g. the after-round of a probe) sees memory
+                exactly as that one change left it, not as the whole compaction did.
+        """
+        records: list[MemoryRecord] = []
         for backend in self.backends:
             record = await backend.maybe_compact(ctx)
-            if record is not None:
-                records.append(record)
-                records.extend(self.propagate(record))
-                ctx.records[:] = records
+            if record is None:
+                continue
+            changes = [record, *self.propagate(record)]
+            records.extend(changes)
+            ctx.records[:] = records
+            if on_change is not None:
+                for change in changes:
+                    await on_change(change)
         return records
 
     def snapshot(self) -> dict[str, Any]:

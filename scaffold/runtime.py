@@ -84,7 +84,13 @@ class AgentRuntime:
             extra={"identity": self.persona.identity} if summary.identity else {},
             model_input=lambda: self.model_input().messages, ask_agent=self._notes_call,
         )
-        return [await self.record_memory(r) for r in await self.stack.compact(ctx)]
+        events: list[MemoryEvent] = []
+
+        async def record(change: MemoryRecord) -> None:
+            events.append(await self.record_memory(change))
+
+        await self.stack.compact(ctx, record)  # each change recorded before the next backend acts
+        return events
 
     async def record_memory(self, record: MemoryRecord) -> MemoryEvent:
         """Emit a memory change and let trackers react (after-probes, memory scoring)."""
