@@ -21,12 +21,36 @@ from scaffold.config import (
     WordFractionCheck,
 )
 from scaffold.registry import scorer
+from scaffold.trackers._vetoes import veto
 from scaffold.trackers.scoring import IdentityScore, ScorerContext
 
 
+_SPACELESS = (r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+              r"\u3000-\u303f\uff00-\uffef")
+_SPACELESS_CHAR = re.compile(f"[{_SPACELESS}]")
+_SCRIPT_EDGE = re.compile(f"(?<=[{_SPACELESS}])(?=[^{_SPACELESS}\\s])|"
+                          f"(?<=[^{_SPACELESS}\\s])(?=[{_SPACELESS}])")
+
+
+def spaced(text: str) -> str:
+    """The text with a space wherever Chinese, Japanese or Korean meets other characters, so
+    `\\b` sees the word edge a space would mark in English: '今年是1962年' -> '今年是 1962 年'."""
+    return _SCRIPT_EDGE.sub(" ", text)
+
+
 def has_keyword(text: str, keyword: str) -> bool:
-    """Case-insensitive whole-word (or whole-phrase) match."""
-    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+    """Case-insensitive whole-word (or whole-phrase) match; a keyword edge in a script
+    written without spaces (Chinese, Japanese) needs no word boundary."""
+    before = "" if _SPACELESS_CHAR.match(keyword[:1]) else r"(?<!\w)"
+    after = "" if _SPACELESS_CHAR.match(keyword[-1:]) else r"(?!\w)"
+    pattern = rf"{before}{re.escape(keyword)}{after}"
+    return any(re.search(pattern, t, re.IGNORECASE) for t in (text, spaced(text)))
+
+
+def matches(pattern: str, text: str) -> bool:
+    """A rule regex (case-insensitive) matches the text as written or with script edges
+    spaced, so '\\b1962\\b' finds the year in '今年是1962年'."""
+    return any(re.search(pattern, t, re.IGNORECASE) for t in (text, spaced(text)))
 
 
 def _share(hits: int, total: int) -> float:
@@ -126,7 +150,7 @@ def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
             failures.append(f"missing {kw!r}")
     for pattern in rules.require_regex:
         total += 1
-        if not re.search(pattern, answer, re.IGNORECASE):
+        if not matches(pattern, answer):
             failures.append(f"no match for /{pattern}/")
     for kw in rules.forbid:
         total += 1
@@ -134,7 +158,7 @@ def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
             failures.append(f"forbidden {kw!r} present")
     for pattern in rules.forbid_regex:
         total += 1
-        if re.search(pattern, answer, re.IGNORECASE):
+        if matches(pattern, answer):
             failures.append(f"forbidden /{pattern}/ matched")
     for check in rules.checks:
         total += 1
@@ -145,10 +169,12 @@ def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
 
 
 class RuleScorer:
-    """Fraction of a probe's rule checks an answer passes."""
+    """Fraction of a probe's rule checks an answer passes; 0 when a forbidden keyword or
+    regex matches, or when the answer fails outright (`_vetoes.veto`: it claims to be an AI
+    or another person, or gives a third-person biography instead of answering as itself)."""
 
     name = "rules"
-    version = "1"
+    version = "2"
     needs_probe = True
     """Rules are a probe's expectations: replies and memory text have none."""
 
@@ -156,11 +182,19 @@ class RuleScorer:
                     model_input: list[dict[str, Any]] | None = None) -> IdentityScore:
         """Score against the probe's `expect` rules (None when it has none)."""
         if probe is None or probe.expect.is_empty():
-            return IdentityScore(value=None, scorer=self.name, explanation="no rules for probe")
+            return IdentityScore(value=None, scorer=self.name, version=self.version,
+                                 explanation="no rules for probe")
         passed, total, failures = check_rules(answer, probe.expect)
         explanation = f"{passed}/{total} checks passed" + (
             f": {'; '.join(failures)}" if failures else "")
-        return IdentityScore(value=passed / total, scorer=self.name, explanation=explanation)
+        forbidden = [f for f in failures if f.startswith("forbidden")]
+        reason = veto(answer, persona)
+        if forbidden or reason:
+            why = "; ".join([*forbidden, *([reason] if reason else [])])
+            return IdentityScore(value=0.0, scorer=self.name, version=self.version,
+                                 explanation=f"0: {why} ({explanation})")
+        return IdentityScore(value=passed / total, scorer=self.name, version=self.version,
+                             explanation=explanation)
 
 
 @scorer("rules")

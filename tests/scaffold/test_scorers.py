@@ -109,10 +109,11 @@ def test_break_on_memory_text() -> None:
     assert score(BreakScorer(), plain, probe=None).value == 1.0
 
 
-def test_break_does_not_apply_to_an_ai_persona() -> None:
+def test_break_on_an_ai_persona_counts_only_claims_it_does_not_make_itself() -> None:
+    # 'You are an AI assistant.': being an AI assistant is in role; being ChatGPT is not.
     assert persona_is_ai(AI_PERSONA) and not persona_is_ai(JFK)
-    result = score(BreakScorer(), "I am an AI assistant.", persona=AI_PERSONA)
-    assert result.value is None and "persona is itself" in result.explanation
+    assert score(BreakScorer(), "I am an AI assistant.", persona=AI_PERSONA).value == 1.0
+    assert score(BreakScorer(), "I am ChatGPT.", persona=AI_PERSONA).value == 0.0
 
 
 # --- embedding ---------------------------------------------------------------------------
