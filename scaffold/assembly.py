@@ -9,6 +9,7 @@ from memory import BackendContext, MemoryStack, TokenCounter
 from scaffold import registry
 from scaffold.bus import EventBus
 from scaffold.config import AgentSpec, ExperimentSpec, MemorySpec
+from scaffold.errors import ConfigError
 from scaffold.models import CallContext, ModelClient
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import Tracker, TrackerSet
@@ -16,9 +17,24 @@ from scaffold.trackers.scoring import SCORING_FOR, Scorer, ScorerContext
 
 
 def build_backends(memory: MemorySpec, context: BackendContext) -> list[Any]:
-    """The memory backends a condition expands to, built by registry name."""
-    return [registry.get("memory", name)(**memory.settings_for(name), context=context)
-            for name in memory.plan()]
+    """The memory backends a condition expands to, built by registry name. A plugin gets the
+    entries of `memory.options.<name>` as keyword arguments, unchecked until here.
+
+    Raises:
+        ConfigError: a plugin's factory refused its settings (TypeError or ValueError).
+    """
+    return [_build_backend(memory, name, context) for name in memory.plan()]
+
+
+def _build_backend(memory: MemorySpec, name: str, context: BackendContext) -> Any:
+    factory = registry.get("memory", name)
+    if name in type(memory).model_fields:  # a built-in: its settings were validated
+        return factory(**memory.settings_for(name), context=context)
+    try:
+        return factory(**memory.settings_for(name), context=context)
+    except (TypeError, ValueError) as exc:
+        field = f"memory.options.{name}"
+        raise ConfigError(f"agent {context.agent_id}", [f"{field}: {exc}"]) from exc
 
 
 def scorer_context(spec: ExperimentSpec, client: ModelClient | None) -> ScorerContext:

@@ -46,8 +46,25 @@ IDENTITY_SCORER = INDEX
 """The identity index (scaffold.metrics): the agent's headline score; the first scorer when
 absent."""
 MARKERS = {"summarize": "S", "summary_rewrite": "W", "retrieve": "R", "core_edit": "C",
-           "note": "N", "truncate": "T"}
-"""Memory event kinds drawn on the drift chart, with their labels (inserts are not drawn)."""
+           "note": "N", "truncate": "T", "budget": "B"}
+"""Built-in memory event kinds drawn on the drift chart, with their labels."""
+UNMARKED_KINDS = frozenset({"insert"})
+"""Memory kinds not drawn: they change no context and come every turn."""
+OTHER_MARKER = "*"
+"""Prefix of the label of a kind Scaffold does not know (a plugin's own), e.g. `*pin`."""
+OTHER_LABEL_CHARS = 8
+"""Characters of such a kind's name kept in its label."""
+
+
+def marker_label(kind: str) -> str:
+    """The drift chart's label for a memory event kind: a letter for built-in kinds,
+    `*` and the kind's name for any other (a plugin's own kinds)."""
+    return MARKERS.get(kind) or OTHER_MARKER + kind[:OTHER_LABEL_CHARS]
+
+
+def is_other_kind(kind: str) -> bool:
+    """Whether a memory event kind is none of Scaffold's own (so a plugin's)."""
+    return kind not in MARKERS and kind not in UNMARKED_KINDS
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,8 @@ class Limits:
     """Event log lines."""
     memories: int = 3
     """Retrieved blocks and notes kept per agent."""
+    other_kinds: int = 8
+    """Plugins' own memory event kinds whose latest text is kept per agent."""
 
 
 class Stream(Generic[T]):
@@ -163,6 +182,8 @@ class AgentView:
         self.core: dict[str, str] = _initial_core(run.spec, agent_id)
         self.retrieved: deque[tuple[int, str]] = deque(maxlen=limits.memories)
         self.notes: deque[tuple[int, str]] = deque(maxlen=limits.memories)
+        self.other: OrderedDict[str, tuple[int, str, str]] = OrderedDict()
+        """Plugins' own event kinds: the latest (step, backend, text) of each, newest last."""
         self.sections: dict[str, int] = {}
         self.total_tokens = 0
         self.budget_tokens = 0
@@ -232,10 +253,15 @@ class AgentView:
             self._open.scores.setdefault(e.scorer, []).append(e.value)
 
     def _on_memory(self, e: MemoryEvent) -> None:
-        if e.kind in MARKERS:
+        if e.kind not in UNMARKED_KINDS:
             self.markers.append(Marker(e.step, e.kind, e.status == "ok"))
         if e.status != "ok":
             return
+        if is_other_kind(e.kind):
+            self.other.pop(e.kind, None)
+            self.other[e.kind] = (e.step, e.backend, e.text)
+            while len(self.other) > self.limits.other_kinds:
+                self.other.popitem(last=False)
         if e.kind in ("summarize", "summary_rewrite"):
             self.summary = e.text
         elif e.kind == "core_edit":

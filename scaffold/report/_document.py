@@ -132,7 +132,8 @@ def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics) -> None:
     doc.heading(4, "Identity curves", f"identity-{key}")
     doc.paragraph("Large markers are probe rounds (click one for the answers behind it); small "
                   "green dots are the agent's replies. Vertical markers are memory events "
-                  "(click for the event); red marks breaks in probe answers.")
+                  "(click for the event; kind* marks a memory plugin's own kind); red marks "
+                  "breaks in probe answers.")
     doc.figure(identity_figure(run_id, agent), f"{run_id}-{agent.agent_id}-identity",
                f"identity curves of {agent.agent_id}")
     doc.heading(4, "Event deltas", f"deltas-{key}")

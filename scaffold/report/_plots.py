@@ -11,7 +11,8 @@ from scaffold.metrics import AgentMetrics, Breaks, MemoryRecord, ReportMetrics, 
 from scaffold.report._tables import memory_anchor, round_anchor
 
 KIND_COLORS = {"summarize": "tab:blue", "summary_rewrite": "tab:cyan", "truncate": "tab:orange",
-               "retrieve": "tab:green", "core_edit": "tab:purple", "note": "tab:brown"}
+               "retrieve": "tab:green", "core_edit": "tab:purple", "note": "tab:brown",
+               "budget": "darkred"}
 TRIGGERS = {"periodic": (0.0, "o", "tab:gray"), "before_memory": (-0.15, "v", "tab:olive"),
             "after_memory": (0.15, "^", "tab:blue"), "end": (0.0, "s", "black"),
             "manual": (0.0, "D", "tab:pink"), "reprobe": (0.0, "P", "tab:pink")}
@@ -19,6 +20,8 @@ TRIGGERS = {"periodic": (0.0, "o", "tab:gray"), "before_memory": (-0.15, "v", "t
 SECTIONS = ("persona", "core", "summary", "retrieved", "notes", "messages")
 UNMARKED_KINDS = frozenset({"insert"})
 """Memory kinds not drawn as markers: they change no context and come every turn."""
+OTHER_KIND_COLORS = ("tab:olive", "tab:pink", "tab:gray", "goldenrod", "teal", "slateblue")
+"""Colours of memory kinds Scaffold does not know (plugins' own), in order of their names."""
 MAX_MARKER_LABELS = 30
 _RC: dict[str, Any] = {"svg.hashsalt": "scaffold", "svg.fonttype": "none", "font.size": 8}
 
@@ -97,18 +100,27 @@ def _curve(ax: Any, run_id: str, metrics: ScorerMetrics) -> None:
         ax.axvline(hl.step, color="black", ls=":", lw=1, label=f"half-life {hl.step}")
 
 
+def kind_style(kind: str, others: list[str]) -> tuple[str, str]:
+    """Colour and legend name of a memory event kind: built-in kinds by name; a plugin's own
+    kinds (`others`, sorted) each get their own colour and are named `kind*` in the legend."""
+    if kind in KIND_COLORS:
+        return KIND_COLORS[kind], kind
+    return OTHER_KIND_COLORS[others.index(kind) % len(OTHER_KIND_COLORS)], f"{kind}*"
+
+
 def _memory_markers(ax: Any, run_id: str, memory: list[MemoryRecord]) -> None:
     marked = [m for m in memory if m.kind not in UNMARKED_KINDS]
+    others = sorted({m.kind for m in marked} - set(KIND_COLORS))
     seen: set[str] = set()
     for m in marked:
-        color = KIND_COLORS.get(m.kind, "tab:olive")
-        label = m.kind if m.kind not in seen else None
+        color, name = kind_style(m.kind, others)
+        label = name if m.kind not in seen else None
         seen.add(m.kind)
         line = ax.axvline(m.step, color=color, lw=1.4, alpha=0.45, label=label,
                           ls="-" if m.status == "ok" else "--")
         line.set_url("#" + memory_anchor(run_id, m.seq))
         if len(marked) <= MAX_MARKER_LABELS:
-            ax.text(m.step, 1.02, m.kind + ("" if m.status == "ok" else " (failed)"),
+            ax.text(m.step, 1.02, name + ("" if m.status == "ok" else " (failed)"),
                     transform=ax.get_xaxis_transform(), rotation=90, fontsize=5.5,
                     color=color, ha="center", va="bottom")
 

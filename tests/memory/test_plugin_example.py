@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from memory.testing import MemoryBackendConformance
+from scaffold.recorder import read_events
 from tests.helpers import spec_dict
+from tui import Dashboard, FeedBatch
 
 PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "plugins" / "scaffold-keyword-memory"
 
@@ -54,16 +57,50 @@ def suite_size() -> int:
     return size
 
 
-def test_plugin_usable_by_name_in_a_config(plugin_site: Path, tmp_path: Path) -> None:
-    data = spec_dict(out=str(tmp_path / "runs"), steps=4)
+def _plugin_config(tmp_path: Path, keyword_options: dict[str, Any]) -> Path:
+    data = spec_dict(out=str(tmp_path / "runs"), steps=6)
+    data["task"] = {"turns": ["Tell me about President Kennedy's morning.",
+                              "What do you miss about Boston?"]}
     data["agents"][0]["memory"] = {"condition": "keyword", "budget_tokens": 400,
-                                   "options": {"keyword": {"keywords": ["Kennedy"]}}}
+                                   "options": {"keyword": keyword_options}}
     config = tmp_path / "exp.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return config
+
+
+def test_plugin_usable_by_name_in_a_config(plugin_site: Path, tmp_path: Path) -> None:
+    config = _plugin_config(tmp_path, {"keywords": ["Kennedy", "Boston"], "max_pinned": 2})
     result = run([sys.executable, "-m", "scaffold.cli", "run", str(config)], plugin_site)
     assert result.returncode == 0, result.stderr
-    events = next((tmp_path / "runs").glob("*/*/events.jsonl")).read_text()
-    assert '"backend":"keyword"' in events
+    run_dir = next((tmp_path / "runs").glob("*/*"))
+    memory = [e for e in read_events(run_dir / "events.jsonl") if e.type == "memory"]
+    assert {"insert", "unpin"} <= {e.kind for e in memory if e.backend == "keyword"}
+    # the settings arrived: max_pinned 2 means every pin past the second unpins one
+    unpins = [e for e in memory if e.kind == "unpin"]
+    assert unpins and all(e.detail == {"kept": 2} for e in unpins)
+    # the plugin's own kind shows in the TUI's state and in the report's figures
+    board = Dashboard()
+    board.feed(FeedBatch(run_dir, read_events(run_dir / "events.jsonl")))
+    [agent] = board.agents.values()
+    assert agent.other["unpin"] == (unpins[-1].step, "keyword", unpins[-1].text)
+    assert any(m.kind == "unpin" for m in agent.markers)
+    report = run([sys.executable, "-m", "scaffold.cli", "report", str(run_dir)], plugin_site)
+    assert report.returncode == 0, report.stderr
+    assert "unpin*" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("options,words", [
+    ({"keywords": ["Kennedy"], "bogus": 1}, "unexpected keyword argument 'bogus'"),
+    ({"keywords": "Kennedy"}, "keywords must be a list of words"),
+    ({"max_pinned": 0}, "max_pinned must be at least 1"),
+])
+def test_plugin_settings_errors_name_the_field(plugin_site: Path, tmp_path: Path,
+                                               options: dict[str, Any], words: str) -> None:
+    config = _plugin_config(tmp_path, options)
+    result = run([sys.executable, "-m", "scaffold.cli", "run", str(config)], plugin_site)
+    assert result.returncode != 0
+    assert "memory.options.keyword: " in result.stderr and words in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_broken_plugin_gives_clear_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from tui._render import LOW_SCORE
-from tui.state import MARKERS, Marker
+from tui.state import Marker, marker_label
 
 PALETTE = ("cyan", "green", "yellow", "blue", "orange", "white", "magenta", "gray")
 """Line colours; red is kept for breaks and failed memory operations."""
@@ -45,7 +45,8 @@ class DriftChart(PlotextPlot):
 
     def show(self, lines: list[ChartLine], markers: list[Marker], breaks: list[int]) -> None:
         """Draw `lines` with memory `markers` (S summarize, W summary rewrite, R retrieve,
-        C core edit, N note, T truncate; red when the operation failed) and red `breaks`."""
+        C core edit, N note, T truncate, B over budget, `*kind` for a plugin's own kinds; red
+        when the operation failed) and red `breaks`."""
         key = (tuple(lines), tuple(markers), tuple(breaks))
         if key == self._shown:
             return
@@ -71,15 +72,21 @@ class DriftChart(PlotextPlot):
 
 
 def _group(markers: list[Marker]) -> dict[int, tuple[str, bool]]:
-    """Per step, the labels of its memory events (each once) and whether any failed."""
-    labels: dict[int, str] = defaultdict(str)
+    """Per step, the labels of its memory events (each once: built-in letters together, then
+    plugins' `*kind` labels) and whether any failed."""
+    labels: dict[int, list[str]] = defaultdict(list)
     failed: dict[int, bool] = defaultdict(bool)
     for m in markers:
-        label = MARKERS[m.kind]
+        label = marker_label(m.kind)
         if label not in labels[m.step]:
-            labels[m.step] += label
+            labels[m.step].append(label)
         failed[m.step] |= not m.ok
-    return {step: (text, failed[step]) for step, text in labels.items()}
+    return {step: (_join(found), failed[step]) for step, found in labels.items()}
+
+
+def _join(labels: list[str]) -> str:
+    letters = "".join(x for x in labels if len(x) == 1)
+    return " ".join([letters] * bool(letters) + [x for x in labels if len(x) > 1])
 
 
 def _ticks(last: int, most: int = 10) -> list[int]:

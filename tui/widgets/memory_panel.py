@@ -1,4 +1,4 @@
-"""The memory panel: context token shares, current summary, core blocks, retrieved memories."""
+"""The memory panel: token shares, summary, core blocks, retrieved memories, plugins' own kinds."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def _body(agent: AgentView, width: int) -> RenderableType:
         parts += _section(f"retrieved · step {step}", text)
     for step, text in reversed(agent.notes):
         parts += _section(f"note · step {step}", text)
+    for kind, (step, backend, text) in reversed(agent.other.items()):
+        parts += _section(f"{backend} · {kind} · step {step}", text)
     return Group(*parts)
 
 

@@ -1,4 +1,23 @@
-"""Keyword memory: pins recent messages that mention chosen keywords (a plugin example)."""
+"""Keyword memory: pins recent messages that mention chosen keywords (a plugin example).
+
+How Scaffold uses a memory plugin (the contract is `memory.MemoryBackend`):
+
+- The entry point `memory.keyword` in the group `scaffold.plugins` names the factory,
+  `make_backend`. Scaffold calls it once per agent as
+  `make_backend(context=BackendContext(...), **settings)`, where `settings` are the entries
+  of `memory.options.keyword` in the experiment file, passed as keyword arguments as they are.
+  `scaffold validate` does not import plugins, so the factory checks its own settings: a
+  TypeError or ValueError it raises fails the run at its start with the setting named
+  (`memory.options.keyword: ...`).
+- `context` carries the run directory, run id, agent id, the persona's identity text and
+  `counter`, the run's token counter for the agent's model: the one the context budget is
+  counted with. `render(budget)` must stay within `budget` as that counter counts.
+- Every change is reported as a `MemoryRecord`. Besides the built-in kinds (insert, retrieve,
+  summarize, ...), a backend may use its own: this one reports `unpin` from `maybe_compact`
+  when the cap drops pinned messages from what it renders. The report marks such kinds
+  `kind*` in the identity figures; the TUI marks them `*kind` on the drift chart and shows
+  each kind's latest text in the memory panel.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +39,17 @@ HEADER = "[Memory] Pinned messages that mention what matters to you:"
 
 
 class KeywordMemory:
-    """Keeps the last `max_pinned` messages mentioning a keyword; renders them every turn."""
+    """Keeps the last `max_pinned` messages mentioning a keyword; renders them every turn.
+
+    Args:
+        keywords: words (case-insensitive, whole words) that make a message worth pinning.
+        max_pinned: pinned messages kept; beyond it, `maybe_compact` unpins the oldest.
+        counter: the run's token counter (`BackendContext.counter`); litellm's default
+            encoding when None.
+
+    Raises:
+        ValueError: no keywords.
+    """
 
     name = "keyword"
     section = "retrieved"
@@ -63,15 +92,26 @@ class KeywordMemory:
                 with self._lock:
                     self.pinned.append({"id": message.id, "step": message.step,
                                         "author": message.author, "text": message.content})
-                    self.pinned = self.pinned[-self.max_pinned:]
                 records.append(MemoryRecord(kind="insert", backend=self.name,
                                             author=message.author, source_ids=[message.id],
                                             text=message.content[:120]))
         return records
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
-        """Nothing to compact: the pin list is capped as it grows."""
-        return None
+        """Unpin the oldest messages beyond `max_pinned`, reported as this backend's own
+        event kind, `unpin` (probes run first, through `ctx.before_change`)."""
+        if len(self.pinned) <= self.max_pinned:
+            return None
+        before = ctx.prompt_tokens()
+        await ctx.before_change("unpin")
+        with self._lock:
+            dropped = self.pinned[:-self.max_pinned]
+            self.pinned = self.pinned[-self.max_pinned:]
+        return MemoryRecord(kind="unpin", backend=self.name, author="system",
+                            source_ids=[d["id"] for d in dropped],
+                            text="\n".join(d["text"][:120] for d in dropped),
+                            tokens_before=before, tokens_after=ctx.prompt_tokens(),
+                            detail={"kept": len(self.pinned)})
 
     def snapshot(self) -> dict[str, Any]:
         """The pinned messages."""
@@ -91,7 +131,22 @@ class KeywordMemory:
 
 def make_backend(*, context: BackendContext | None = None, keywords: list[str] | None = None,
                  max_pinned: int = 5) -> KeywordMemory:
-    """Entry-point factory; keywords default to capitalised words of the persona's identity."""
+    """Entry-point factory: Scaffold passes `memory.options.keyword` as keyword arguments.
+
+    Args:
+        context: where the backend lives; its `counter` measures what `render` returns.
+        keywords: words to pin messages by; default: capitalised words of the persona's
+            identity text.
+        max_pinned: pinned messages kept.
+
+    Raises:
+        ValueError: bad settings (Scaffold reports them as `memory.options.keyword: ...`).
+    """
+    if max_pinned < 1:
+        raise ValueError(f"max_pinned must be at least 1, got {max_pinned}")
+    if isinstance(keywords, str) or not (keywords is None or all(
+            isinstance(k, str) and k.strip() for k in keywords)):
+        raise ValueError(f"keywords must be a list of words, got {keywords!r}")
     if keywords is None:
         words = re.findall(r"\b[A-Z][a-z]{3,}\b", context.identity if context else "")
         keywords = sorted(set(words) - {"You", "The", "Your", "This", "When"})[:20] or ["you"]
