@@ -16,6 +16,7 @@ from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelCl
 from scaffold.recorder import RunRecorder, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, safe_score
+from scaffold.trackers.replies import reply_question
 from scaffold.trackers.scoring import Scorer, needs_probe
 
 
@@ -70,15 +71,19 @@ class Rescorer:
         return agent, self.spec.personas[agent.persona]
 
     async def _rescore(self, bus: EventBus, scorers: list[Scorer]) -> None:
+        last_user: dict[str | None, str] = {}
         for event in self.events:
             if isinstance(event, ProbeEvent):
                 await self._score_answer(bus, scorers, event)
             elif isinstance(event, MemoryEvent) and event.kind in MEMORY_TEXT_KINDS \
                     and event.text.strip():
                 await self._score_text(bus, scorers, event, event.text, "memory")
+            elif isinstance(event, MessageEvent) and event.role == "user":
+                last_user[event.agent_id] = event.content
             elif isinstance(event, MessageEvent) and event.role == "assistant" \
                     and event.content.strip():
-                await self._score_text(bus, scorers, event, event.content, "message")
+                await self._score_text(bus, scorers, event, event.content, "message",
+                                       reply_question(last_user.get(event.agent_id)))
 
     async def _score_answer(self, bus: EventBus, scorers: list[Scorer], event: ProbeEvent) -> None:
         _, persona = self._persona(event.agent_id)
@@ -89,12 +94,13 @@ class Rescorer:
             self._emit_score(bus, event, result, target="probe")
 
     async def _score_text(self, bus: EventBus, scorers: list[Scorer], event: Event, text: str,
-                          target: str) -> None:
-        """Score a memory text or a reply with every scorer that needs no probe."""
+                          target: str, question: ProbeSpec | None = None) -> None:
+        """Score a memory text or a reply (`question`: what it answered) with every scorer
+        that needs no probe."""
         _, persona = self._persona(event.agent_id)
         for scorer in scorers:
             if not needs_probe(scorer):
-                result = await safe_score(scorer, text, None, persona, None)
+                result = await safe_score(scorer, text, question, persona, None)
                 self._emit_score(bus, event, result, target=target)
 
     def _emit_score(self, bus: EventBus, event: Event, result: Any, target: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from scaffold.metrics import compute_metrics
 from scaffold.rescore import Rescorer
 from scaffold.run_summary import summarize_run, summary_rows
 from scaffold.trackers.replies import ReplyTracker
-from scaffold.trackers.scoring import needs_probe
+from scaffold.trackers.scoring import IdentityScore, needs_probe
 from tests.helpers import events_of, make_spec, run_spec
 
 BREAK_AT = 7
@@ -115,3 +116,32 @@ def test_report_json_carries_the_index_definition(broken_run: Path) -> None:
     assert {"index", "break"} <= set(agent["replies"]) and "index" in agent["scorers"]
     [condition] = data["conditions"]
     assert condition["too_few"] and "index" in condition["replies"]
+
+
+class QuestionEcho:
+    """Test scorer: explains each score with the question it was given."""
+
+    name = "question-echo"
+    version = "1"
+
+    async def score(self, answer: str, probe: Any, persona: Any,
+                    model_input: Any = None) -> IdentityScore:
+        return IdentityScore(value=1.0, scorer=self.name,
+                             explanation=probe.question if probe else "<none>")
+
+
+def test_a_reply_is_scored_as_the_answer_to_the_last_user_message(tmp_path: Path) -> None:
+    registry.scorer(QuestionEcho.name)(lambda ctx=None: QuestionEcho())
+    spec = make_spec(tmp_path, steps=4, probes={"every": 10, "scorers": [QuestionEcho.name],
+                                                "temperature": 0.0, "samples": 1})
+    run_dir = run_spec(spec)
+    last_user: dict[int, str] = {}
+    for m in events_of(run_dir, "message"):
+        if m.role == "user":
+            last_user[m.step] = m.content
+    scores = [e for e in events_of(run_dir, "score") if e.target == "message"]
+    assert len(scores) == 4
+    assert [s.explanation for s in scores] == [last_user[s.step] for s in scores]
+    asyncio.run(Rescorer(run_dir, [QuestionEcho.name]).run())  # rescore asks the same
+    again = [e for e in events_of(run_dir, "score") if e.target == "message" and e.rescore]
+    assert [s.explanation for s in again] == [s.explanation for s in scores]
