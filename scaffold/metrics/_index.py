@@ -14,13 +14,18 @@ INDEX_VERSION = "1"
 VETO_ONLY = frozenset({"break", "leakage"})
 """Detectors whose 1.0 means only 'nothing found': they can zero an answer, never add credit."""
 _FORBIDDEN = re.compile(r"(?:^|[:;]\s)forbidden\s['/]")
-"""How the rules scorer reports a forbidden keyword or pattern in its explanation."""
+"""How the rules scorer reports a forbidden keyword or pattern in its explanation (v1: one
+failed check among others; v2 zeroes the answer itself)."""
+_RULES_VETO = "0: "
+"""How rules v2 opens the explanation of an answer it zeroed outright (a forbidden match, a
+claim to be an AI or another person, a third-person biography)."""
 
 INDEX_DEFINITION = (
     f"identity index v{INDEX_VERSION}. Per answer (a probe answer, a reply, or a memory "
     "text): 0 if any veto fires - the break scorer found a claim to be an AI (break = 0), the "
-    "leakage scorer found another persona's name (leakage = 0), or a probe's forbidden keyword "
-    "or pattern matched (rules explanation 'forbidden ...'). Otherwise the mean of the graded "
+    "leakage scorer found another persona's name (leakage = 0), or the rules scorer vetoed it "
+    "(a probe's forbidden keyword or pattern matched; rules v2 also vetoes a claim to be an AI "
+    "or another person and a third-person biography). Otherwise the mean of the graded "
     "scorers that scored it (every scorer but break and leakage: rules, embedding, judge, "
     "plug-ins), each weighted equally, so no single scorer's partial credit decides it; when "
     "only break/leakage scored it, their value (1 = nothing found). Unscored values (None) "
@@ -35,7 +40,8 @@ def is_veto(scorer: str, value: float | None, explanation: str = "") -> bool:
         return False
     if scorer in VETO_ONLY:
         return value == 0.0
-    return scorer == "rules" and _FORBIDDEN.search(explanation) is not None
+    return scorer == "rules" and (_FORBIDDEN.search(explanation) is not None
+                                  or value == 0.0 and explanation.startswith(_RULES_VETO))
 
 
 def answer_index(results: list[tuple[str, float | None, str]]) -> float | None:

@@ -41,6 +41,12 @@ def test_a_veto_zeroes_the_answer_whatever_the_other_scorers_say() -> None:
                          ("rules", 1.0, "")]) == 0.0
     assert answer_index([("rules", 0.5, FORBIDDEN), ("embedding", 0.9, "")]) == 0.0
     assert answer_index([("leakage", 0.0, "speaks as Nixon"), ("judge", 1.0, "")]) == 0.0
+    # rules v2 zeroes an answer itself and says why: that is a veto, not a graded 0
+    assert answer_index([("rules", 0.0, "0: claims to be Lyndon Johnson (2/2 checks passed)"),
+                         ("embedding", 0.9, "")]) == 0.0
+    # all checks failed without a veto: a graded 0 among the others
+    assert answer_index([("rules", 0.0, "0/1 checks passed: missing 'Kennedy'"),
+                         ("embedding", 0.9, "")]) == pytest.approx(0.45)
 
 
 def test_graded_scorers_share_the_index_equally() -> None:
