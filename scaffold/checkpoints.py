@@ -10,6 +10,8 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from scaffold.redact import RedactingSerializer
+
 
 class InlineSqliteSaver(SqliteSaver):
     """LangGraph's SqliteSaver with its async methods served by the sync ones.
@@ -26,6 +28,7 @@ class InlineSqliteSaver(SqliteSaver):
 
     def __init__(self, conn: sqlite3.Connection, **kwargs: Any):
         super().__init__(conn, **kwargs)
+        self.serde = RedactingSerializer(self.serde)  # no known key is ever written
         self.before_write = []
 
     def _durable(self) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scaffold.errors import RunDirError
 from scaffold.events import Event, parse_event
+from scaffold.redact import redact_known
 
 Status = Literal["running", "done", "failed", "interrupted"]
 _VERSIONED = ("scaffold-persona", "litellm", "langgraph", "llama-cpp-python", "pydantic",
@@ -136,8 +137,9 @@ class RunRecorder:
 
     def write(self, event: Event) -> None:
         """Append one event (the bus's primary subscriber). Buffered for at most FLUSH_S, so
-        a tailing viewer sees it promptly, and always flushed before a checkpoint."""
-        self._fh.write(event.model_dump_json() + "\n")
+        a tailing viewer sees it promptly, and always flushed before a checkpoint. Keys the run
+        knows are masked."""
+        self._fh.write(redact_known(event.model_dump_json()) + "\n")
         if self._flush_due is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -165,7 +167,7 @@ class RunRecorder:
         """Replace manifest.json atomically."""
         manifest.updated_at = time.time()
         tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        tmp.write_text(redact_known(manifest.model_dump_json(indent=2)), encoding="utf-8")
         os.replace(tmp, self.manifest_path)
 
     def read_manifest(self) -> RunManifest | None:

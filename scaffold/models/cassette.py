@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from scaffold.errors import CassetteMiss, RunDirError
+from scaffold.redact import redact_known
 
 
 class CassetteResponse(BaseModel):
@@ -64,8 +65,9 @@ class CassetteWriter:
         self._fh = path.open("a", encoding="utf-8")
 
     def append(self, entry: CassetteEntry) -> None:
-        """Write one entry (buffered until `flush`)."""
-        self._fh.write(entry.model_dump_json() + "\n")
+        """Write one entry (buffered until `flush`), with the keys the run knows masked (the
+        hash stays the one of the request as sent)."""
+        self._fh.write(redact_known(entry.model_dump_json()) + "\n")
 
     def flush(self) -> None:
         """Hand what was written to the OS (survives a kill -9 of this process)."""

@@ -22,7 +22,7 @@ from scaffold.models.cassette import (
     request_hash,
 )
 from scaffold.models.providers import ensure_provider
-from scaffold.redact import redact, treat_as_secret
+from scaffold.redact import redact, redact_data, redact_known, treat_as_secret
 
 Emit = Callable[..., Any]
 _PARAM_KEYS = ("temperature", "max_tokens", "top_p", "seed", "stop", "tools", "tool_choice")
@@ -97,6 +97,9 @@ def _number(value: Any) -> float | None:
 
 
 def _response_fields(response: Any) -> CassetteResponse:
+    """What the agent consumes of a response. Keys the run knows are masked here, before the
+    text reaches a context, a memory, an event, a checkpoint or the cassette (so a replay,
+    which serves the cassette, sees the same masked text)."""
     choice = response.choices[0]
     message = choice.message
     tool_calls = None
@@ -105,8 +108,8 @@ def _response_fields(response: Any) -> CassetteResponse:
                       for tc in message.tool_calls]
     usage = getattr(response, "usage", None)
     return CassetteResponse(
-        content=message.content or "",
-        tool_calls=tool_calls,
+        content=redact_known(message.content or ""),
+        tool_calls=redact_data(tool_calls),
         finish_reason=getattr(choice, "finish_reason", None),
         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),

@@ -16,6 +16,7 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.metrics import RunLog, agent_setup, load_runs, score_samples
+from scaffold.redact import redact_data
 
 EVENTS_PARQUET = "events.parquet"
 SCORES_PARQUET = "scores.parquet"
@@ -107,6 +108,7 @@ def export_parquet(path: Path, skipped: list[str] | None = None) -> list[Path]:
                                     (SCORES_PARQUET, score_rows(log), SCORE_COLUMNS)):
             names = list(columns or dict.fromkeys(k for row in rows for k in row))
             # Column by column, so each column's type is inferred from all its values.
+            rows = [redact_data(row) for row in rows]  # runs recorded before masking
             table = pa.table({n: pa.array([row.get(n) for row in rows]) for n in names})
             target = log.path / name
             pq.write_table(table, target)

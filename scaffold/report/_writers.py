@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 from typing import Any, Protocol
 
+from scaffold.redact import redact_known
 from scaffold.report._answers import AnswerTable
 from scaffold.report._plots import save_png, svg_markup
 from scaffold.report._tables import Cell, Table, slug
@@ -95,10 +96,10 @@ class HtmlWriter:
         self.parts.append(f"<table><thead><tr>{head}</tr></thead>{''.join(bodies)}</table>")
 
     def render(self) -> str:
-        """The whole page."""
-        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                f"<title>{_esc(self.title)}</title><style>{CSS}</style></head><body>\n"
-                + "\n".join(self.parts) + "\n</body></html>\n")
+        """The whole page (keys the environment knows masked, for runs recorded unmasked)."""
+        return redact_known("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                            f"<title>{_esc(self.title)}</title><style>{CSS}</style></head>"
+                            "<body>\n" + "\n".join(self.parts) + "\n</body></html>\n")
 
 
 def _cell(cell: Cell) -> str:
@@ -162,8 +163,8 @@ class MarkdownWriter:
         self.parts.append(_pipe_table(["round", *table.headers], rows))
 
     def render(self) -> str:
-        """The whole document."""
-        return "\n\n".join(self.parts) + "\n"
+        """The whole document (keys the environment knows masked)."""
+        return redact_known("\n\n".join(self.parts) + "\n")
 
 
 def _md(text: str) -> str:

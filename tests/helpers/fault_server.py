@@ -40,11 +40,13 @@ class FaultServer:
         latency_s: fixed delay added to every healthy answer.
         reply: the assistant text of healthy answers.
         retry_after: the `retry-after` header of rate-limit answers (seconds or an HTTP date).
+        echo_key: healthy answers repeat the bearer token the request carried (a server that
+            leaks the client's API key into the text).
     """
 
     def __init__(self, fault_rate: float = 0.2, kinds: Sequence[str] = FAULT_KINDS,
                  seed: int = 0, timeout_sleep_s: float = 1.5, latency_s: float = 0.0,
-                 reply: str = REPLY, retry_after: str = "0"):
+                 reply: str = REPLY, retry_after: str = "0", echo_key: bool = False):
         unknown = sorted(set(kinds) - set(FAULT_KINDS))
         if unknown or not kinds:
             raise ValueError(f"kinds: unknown or empty {unknown or list(kinds)}")
@@ -54,6 +56,7 @@ class FaultServer:
         self.latency_s = latency_s
         self.reply = reply
         self.retry_after = retry_after
+        self.echo_key = echo_key
         self.requests = 0
         """Chat-completion requests received."""
         self.faults: Counter[str] = Counter()
@@ -113,18 +116,21 @@ class FaultServer:
             self.faults[kind] += 1
             return kind
 
-    def completion(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A valid chat.completion body answering `request`."""
+    def completion(self, request: dict[str, Any], authorization: str = "") -> dict[str, Any]:
+        """A valid chat.completion body answering `request` (sent with `authorization`)."""
+        reply = self.reply
+        if self.echo_key:
+            reply += f" Your key is {authorization.removeprefix('Bearer ')}, by the way."
         prompt_chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
         prompt_tokens = max(1, prompt_chars // 4)
-        completion_tokens = max(1, len(self.reply) // 4)
+        completion_tokens = max(1, len(reply) // 4)
         with self._lock:
             serial = self.requests
         return {
             "id": f"chatcmpl-fault-{serial}", "object": "chat.completion",
             "created": int(time.time()), "model": request.get("model", "fake-model"),
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": self.reply}}],
+                         "message": {"role": "assistant", "content": reply}}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
@@ -172,7 +178,7 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             else:
                 if server.latency_s and not server.pause(server.latency_s):
                     return
-                self._send(200, server.completion(request))
+                self._send(200, server.completion(request, self.headers.get("Authorization", "")))
 
         def _send(self, status: int, body: dict[str, Any],
                   headers: dict[str, str] | None = None) -> None:
