@@ -44,10 +44,11 @@ MemoryOption = Annotated[Optional[str], typer.Option(
 
 def _variants(config: Path, **overrides: object) -> list:
     """The runs of an experiment file with CLI overrides applied; a bad config exits 2."""
-    from scaffold.config import apply_overrides, expand_sweep, load_experiment
+    from scaffold.config import apply_overrides, expand_sweep
+    from scaffold.loading import load_experiment
 
     try:
-        spec = load_experiment(config)
+        spec = load_experiment(config, unmeasured_ok=bool(overrides.get("no_probes")))
         if any(value is not None and value is not False for value in overrides.values()):
             spec = apply_overrides(spec, **overrides)  # type: ignore[arg-type]
         return expand_sweep(spec, str(config))
@@ -56,12 +57,17 @@ def _variants(config: Path, **overrides: object) -> list:
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
+def validate(
+    file: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    no_probes: Annotated[bool, typer.Option(
+        "--no-probes", help="Accept an experiment that measures nothing, as `run --no-probes` "
+                            "does.")] = False,
+) -> None:
     """Check an experiment file; print `ok` or every problem with its field path (exit 2)."""
-    from scaffold.config import load_experiment
+    from scaffold.loading import load_experiment
 
     try:
-        load_experiment(file)
+        load_experiment(file, unmeasured_ok=no_probes)
     except ConfigError as exc:
         _fail(exc, 2)
     out.print("ok")
@@ -186,12 +192,15 @@ def _print_summary(rows: list, run_dir: Path) -> None:
 
 
 @app.command()
-def plan(config: Annotated[Path, typer.Argument(help="Experiment YAML file.")]) -> None:
+def plan(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    no_probes: NoProbesOption = False,
+) -> None:
     """Print the runs an experiment expands to and an estimated call and token budget."""
     from scaffold.plan import estimate
     from scaffold.runner import run_id_for
 
-    variants = _variants(config)
+    variants = _variants(config, no_probes=no_probes)
     table = Table(title=f"{len(variants)} run(s)", title_justify="left")
     for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", "calls",
                 "prompt tokens", "completion tokens"):
@@ -256,7 +265,7 @@ def rescore(
 ) -> None:
     """Score recorded probe answers, replies and memory text again (old scores kept; a judge
     costs one call per text), or re-probe recorded contexts."""
-    from scaffold.config import load_experiment
+    from scaffold.loading import load_experiment
     from scaffold.rescore import Rescorer
 
     try:

@@ -12,10 +12,20 @@ class ConfigError(ScaffoldError):
         problems: one line per problem, each starting with the field path.
     """
 
+    SHOWN = 20
+    """Problems the message lists; the rest are counted (`problems` keeps all of them)."""
+    WIDEST = 1000
+    """Characters shown of one problem (a key a megabyte long is cut, not printed)."""
+
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: invalid config\n" + "\n".join(f"  {p}" for p in problems))
+        lines = [f"  {p[: self.WIDEST]}" + (" ..." if len(p) > self.WIDEST else "")
+                 for p in problems[: self.SHOWN]]
+        if len(problems) > self.SHOWN:
+            rest = len(problems) - self.SHOWN
+            lines.append(f"  ... and {rest} more error{'s' if rest > 1 else ''}")
+        super().__init__(f"{source}: invalid config\n" + "\n".join(lines))
 
 
 class PluginNotFound(ScaffoldError):

@@ -1,4 +1,4 @@
-"""Experiment configuration: pydantic models for every field, YAML loading, clear errors."""
+"""Experiment configuration: pydantic models for every field, safe YAML, clear errors."""
 
 from scaffold.config._base import Spec
 from scaffold.config._endpoint import NO_KEY, EndpointSpec, endpoint_for
@@ -25,16 +25,11 @@ from scaffold.config._task import (
     SimUserSpec,
     TaskSpec,
 )
-from scaffold.config._loading import (
-    apply_overrides,
-    format_validation_error,
-    load_experiment,
-    parse_experiment,
-    parse_yaml,
-    read_yaml_file,
-)
+from scaffold.config._loading import apply_overrides, format_validation_error, parse_experiment
+from scaffold.config._routing import routing_problem
 from scaffold.config._settings import apply_setting, apply_settings
 from scaffold.config._sweep import expand_sweep, sweep_points
+from scaffold.config._yaml import MAX_BYTES, parse_yaml, read_yaml_file
 from scaffold.config._memory import (
     CONDITIONS,
     CoreSpec,
@@ -106,8 +101,8 @@ __all__ = [
     "expand_sweep",
     "sweep_points",
     "format_validation_error",
-    "load_experiment",
     "parse_experiment",
+    "routing_problem",
     "parse_yaml",
     "read_yaml_file",
 ]

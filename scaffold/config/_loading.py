@@ -1,14 +1,14 @@
-"""Loading experiment files: YAML, validation, CLI overrides, field-path error messages."""
+"""Validating experiment data: field-path error messages, task file paths, CLI overrides."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from scaffold.config._experiment import ExperimentSpec
+from scaffold.config._routing import unroutable_models
 from scaffold.errors import ConfigError
 
 
@@ -39,19 +39,15 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
-def _expand_persona_sources(data: dict[str, Any], source: str,
-                            base_dir: str | Path | None) -> dict[str, Any]:
-    """Replace `personas` entries that name an external set by the personas it holds."""
-    from scaffold.personas import PersonaSourceError, expand_personas  # imports scaffold.config
-
+def _unexpanded_sources(data: dict[str, Any]) -> list[str]:
+    """`personas` entries still naming an external set: scaffold.loading expands those."""
     personas = data.get("personas")
     if not isinstance(personas, dict):
-        return data
-    try:
-        expanded = expand_personas(personas, Path(base_dir) if base_dir else Path.cwd())
-    except PersonaSourceError as exc:
-        raise ConfigError(source, exc.problems) from None
-    return {**data, "personas": expanded}
+        return []
+    return [f"personas.{key}: names an external persona set (from: ...), which only an "
+            "experiment file loader expands: use scaffold.loading.load_experiment or "
+            "experiment_from_data" for key, entry in personas.items()
+            if isinstance(entry, dict) and "from" in entry]
 
 
 TASK_FILES = (("coding", "problems"), ("reading", "document"))
@@ -83,75 +79,37 @@ def _resolve_task_files(data: dict[str, Any], source: str,
 
 def parse_experiment(data: Any, source: str = "<config>",
                      base_dir: str | Path | None = None) -> ExperimentSpec:
-    """Validate already-loaded data.
+    """Validate already-loaded data whose personas are all written out (scaffold.loading
+    expands entries that name an external persona set before calling this).
 
     Args:
         data: the parsed experiment document.
         source: where it came from, for messages.
-        base_dir: the directory relative persona-set paths resolve against (default: CWD).
+        base_dir: the directory relative task file paths resolve against (default: CWD).
 
     Raises:
-        ConfigError: with one field-path line per problem.
+        ConfigError: with one field-path line per problem, including model names that no
+            model plugin or litellm provider can route.
     """
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty document"
         raise ConfigError(source, [f"(top level): expected a mapping of fields, got {kind}"])
-    data = _expand_persona_sources(data, source, base_dir)
+    unexpanded = _unexpanded_sources(data)
+    if unexpanded:
+        raise ConfigError(source, unexpanded)
     data = _resolve_task_files(data, source, base_dir)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, format_validation_error(exc)) from None
+    unroutable = unroutable_models(spec)
+    if unroutable:
+        raise ConfigError(source, unroutable)
     if spec.sweep is not None:
         from scaffold.config._sweep import expand_sweep
 
         expand_sweep(spec, source)  # every combination must be valid too
     return spec
-
-
-def read_yaml_file(path: str | Path, kind: str = "YAML") -> Any:
-    """Read and parse a YAML (or JSON) file, with errors that name the file and the position.
-
-    Args:
-        path: the file.
-        kind: what the file should be, for the message ("YAML", "YAML/JSON").
-
-    Raises:
-        ConfigError: the file is missing, unreadable, or not valid `kind`.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(p), ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), [f"cannot read file: {exc}"]) from None
-    return parse_yaml(text, str(p), kind)
-
-
-def parse_yaml(text: str, source: str, kind: str = "YAML") -> Any:
-    """Parse YAML text (JSON is YAML too).
-
-    Raises:
-        ConfigError: the text is not valid YAML; the message gives line and column.
-    """
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"invalid {kind}: {where}{problem}"]) from None
-
-
-def load_experiment(path: str | Path) -> ExperimentSpec:
-    """Read and validate an experiment YAML file.
-
-    Raises:
-        ConfigError: the file is missing, not YAML, or invalid.
-    """
-    p = Path(path)
-    return parse_experiment(read_yaml_file(p), str(p), base_dir=p.resolve().parent)
 
 
 def apply_overrides(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scaffold.config._yaml import parse_yaml
 from scaffold.errors import ConfigError
 
 
@@ -52,13 +53,11 @@ def apply_settings(data: dict[str, Any], items: list[str]) -> dict[str, Any]:
     """Apply `key=value` strings (values parsed as YAML).
 
     Raises:
-        ConfigError: an item is not `key=value`.
+        ConfigError: an item is not `key=value`, or its value is not valid YAML.
     """
-    import yaml
-
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ConfigError("--set", [f"{item!r}: expected key=value"])
-        apply_setting(data, key, yaml.safe_load(raw))
+        apply_setting(data, key, parse_yaml(raw, f"--set {key}"))
     return data

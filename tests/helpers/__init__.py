@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from scaffold.config import ExperimentSpec, parse_experiment
+from scaffold.config import ExperimentSpec
+from scaffold.loading import experiment_from_data
 from scaffold.recorder import read_events
 from scaffold.runner import Run, run_dir_for
 
@@ -53,8 +54,8 @@ def spec_dict(**overrides: Any) -> dict[str, Any]:
 
 
 def make_spec(tmp_path: Path, **overrides: Any) -> ExperimentSpec:
-    """A validated spec writing under tmp_path."""
-    return parse_experiment(spec_dict(out=str(tmp_path / "runs"), **overrides))
+    """A validated spec writing under tmp_path (persona sets named by `from:` expanded)."""
+    return experiment_from_data(spec_dict(out=str(tmp_path / "runs"), **overrides))
 
 
 def write_config(tmp_path: Path, data: dict[str, Any], name: str = "exp.yaml") -> Path:

@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scaffold.cli import app
-from scaffold.config import load_experiment
+from scaffold.loading import load_experiment
 from tests.helpers import events_of, write_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jfk.yaml"

@@ -1,10 +1,13 @@
-"""Thirty-odd malformed experiment files: each a clear message naming the field, exit 2."""
+"""Malformed experiment files through the real CLI: a clear message naming the field, exit 2,
+never a traceback; hostile ones (alias bombs, deep nesting, huge files) refused before any
+object is built, by `validate`, `run` and `plan` alike."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -112,12 +115,189 @@ CASES: list[tuple[str, str]] = [
 ]
 
 
-@pytest.mark.parametrize("text,expected", CASES, ids=[f"case{i}" for i in range(len(CASES))])
+# --- hostile YAML: every alias-expansion shape, deep nesting, size ----------------------
+
+def base(**changes: object) -> str:
+    """A valid experiment (no `task:` key yet) as YAML text."""
+    return edit(**changes)
+
+
+HOLE = "@@HOLE@@"
+
+
+def fill(text: str, snippet: str) -> str:
+    """Replace the one line holding HOLE (`key: HOLE` or `- HOLE`) by `snippet` (YAML lines)
+    nested under that key, or by the snippet's lines as list items."""
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if HOLE in line)
+    indent = len(lines[at]) - len(lines[at].lstrip())
+    head = lines[at].strip()
+    if head.startswith("- "):
+        body = [" " * indent + f"- {item}\n" for item in snippet.splitlines()]
+    else:
+        body = [" " * indent + head.split(":")[0] + ":\n"]
+        body += [" " * (indent + 2) + f"{line}\n" for line in snippet.splitlines()]
+    return "".join(lines[:at] + body + lines[at + 1:])
+
+
+def under_options(snippet: str) -> str:
+    """A valid experiment with `snippet` under the free-form `task.options.x`."""
+    return fill(base(task={"options": {"x": HOLE}}), snippet)
+
+
+def lol_sequences(levels: int = 9, width: int = 9) -> str:
+    """The classic 'billion laughs': each level a flow list of aliases to the level below."""
+    lines = ['l0: &l0 [' + ", ".join(['"lol"'] * width) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]"
+              for i in range(1, levels)]
+    return "\n".join(lines)
+
+
+def lol_mappings(levels: int = 9, width: int = 9) -> str:
+    """The same bomb built from mappings, the top level through a merge key."""
+    keys = [f"k{j}" for j in range(width)]
+    lines = ["m0: &m0 {" + ", ".join(f"{k}: lol" for k in keys) + "}"]
+    lines += [f"m{i}: &m{i} {{" + ", ".join(f"{k}: *m{i - 1}" for k in keys) + "}"
+              for i in range(1, levels - 1)]
+    lines.append(f"top: {{<<: *m{levels - 2}, extra: [*m{levels - 2}, *m{levels - 2}]}}")
+    return "\n".join(lines)
+
+
+def lol_block(levels: int = 8, width: int = 8) -> str:
+    """The bomb in block style (one alias per line)."""
+    lines = ["b0: &b0"] + ["  - lol"] * width
+    for i in range(1, levels):
+        lines += [f"b{i}: &b{i}"] + [f"  - *b{i - 1}"] * width
+    return "\n".join(lines)
+
+
+def wide_quadratic(n: int = 2000) -> str:
+    """No nesting at all: one list of n values, aliased n times (n^2 values)."""
+    return "row: &row [" + ", ".join(["1"] * n) + "]\ngrid: [" + ", ".join(["*row"] * n) + "]"
+
+
+def deep_through_aliases(levels: int = 40, chain: int = 30) -> str:
+    """Each anchor nests the one before it `levels` deep: shallow text, deep document."""
+    lines = ["d0: &d0 " + "[" * levels + "x" + "]" * levels]
+    lines += [f"d{i}: &d{i} " + "[" * levels + f"*d{i - 1}" + "]" * levels
+              for i in range(1, chain)]
+    return "\n".join(lines)
+
+
+def long_text_repeated() -> str:
+    """One 100 kB statement aliased 2,000 times among the persona's anchors (200 MB of text)."""
+    statement = "I am John F. Kennedy. " * 4500
+    items = f"&speech '{statement}'\n" + "*speech\n" * 1999
+    return fill(base(**{P + "anchors": [HOLE]}), items)
+
+
+EXPANDS = "aliases expand this document past the limit"
+HOSTILE: list[tuple[str, str, str]] = [
+    ("lol-sequences", under_options(lol_sequences()), EXPANDS),
+    ("lol-mappings-merge", under_options(lol_mappings()), EXPANDS),
+    ("lol-block-style", under_options(lol_block()), EXPANDS),
+    ("lol-in-memory-options", fill(base(**{A + "memory__options": {"plugin": HOLE}}),
+                                   lol_sequences()), EXPANDS),
+    ("lol-at-top-level", lol_sequences() + "\n" + base(), EXPANDS),
+    ("wide-quadratic", under_options(wide_quadratic()), EXPANDS),
+    ("long-text-repeated", long_text_repeated(), EXPANDS),
+    ("recursive-alias", under_options("loop: &loop [1, *loop]"), "recursive"),
+    ("recursive-mapping", under_options("loop: &loop {again: *loop}"), "recursive"),
+    ("deep-through-aliases", under_options(deep_through_aliases()), "deeper than"),
+    ("deep-flow-lists", under_options("deep: " + "[" * 10_000 + "]" * 10_000), "nest"),
+    ("deep-flow-mappings", under_options("deep: " + "{a: " * 10_000 + "1" + "}" * 10_000),
+     "nest"),
+    ("deep-block-lists", under_options("deep:\n" + "".join(
+        "  " * (i + 1) + "-\n" for i in range(200))), "nest"),
+    ("huge-integer", base().replace("steps: 12", "steps: " + "9" * 5000), "invalid YAML"),
+    ("just-over-1-MiB", base() + "".join(f"pad{i}: {'x' * 90}\n" for i in range(11_000)),
+     "file too large"),
+]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line in a child process whose address space is capped (4 GiB), so a
+    regression fails with an error instead of eating the machine's memory."""
+    def cap_memory() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    return subprocess.run([sys.executable, "-m", "scaffold.cli", *args], capture_output=True,
+                          text=True, preexec_fn=cap_memory if sys.platform == "linux" else None)
+
+
+@pytest.mark.parametrize("name,text,expected", HOSTILE, ids=[h[0] for h in HOSTILE])
+@pytest.mark.parametrize("command", ["validate", "run", "plan"])
+def test_hostile_yaml_is_refused_by_every_command(tmp_path: Path, command: str, name: str,
+                                                  text: str, expected: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    proc = cli(command, str(path))
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert expected in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_bombs_are_valid_yaml_that_would_expand(tmp_path: Path) -> None:
+    """The shapes above really are bombs: PyYAML's own loader accepts them as shared
+    references (so only an expansion check can catch them)."""
+    for text in (lol_sequences(), lol_mappings(), lol_block()):
+        data: Any = yaml.safe_load(text)
+        assert isinstance(data, dict) and len(data) >= 8
+
+
+# --- duplicate keys, unroutable models, measuring nothing ------------------------------
+
+def duplicated(line: str, after: str) -> str:
+    """A valid experiment with `line` inserted after the first line starting with `after`."""
+    lines = base().splitlines(keepends=True)
+    at = next(i for i, text in enumerate(lines) if text.startswith(after))
+    return "".join(lines[: at + 1] + [line + "\n"] + lines[at + 1:])
+
+
+def line_of(text: str, prefix: str, nth: int = 1) -> int:
+    hits = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith(prefix)]
+    return hits[nth - 1]
+
+
+DUP_TOP = duplicated("steps: 40", "steps:")
+DUP_NESTED = duplicated("    condition: window", "    condition:")
+UNMEASURED = "measures nothing"
+ROUTE = "which neither litellm nor a model plugin serves"
+MORE_CASES: list[tuple[str, str]] = [
+    (DUP_TOP, f"line {line_of(DUP_TOP, 'steps:', 2)}, column 1: duplicate key 'steps' "
+              f"(first at line {line_of(DUP_TOP, 'steps:')})"),
+    (DUP_NESTED, "duplicate key 'condition'"),
+    ('{"name": "x", "steps": 3, "steps": 4}', "duplicate key 'steps'"),
+    (edit(model="open ai/gpt 4.1 mini!!"), "model: 'open ai/gpt 4.1 mini!!' holds spaces"),
+    (edit(model="openai/gpt-4.1-mini!!"), "model: 'openai/gpt-4.1-mini!!' holds '!'"),
+    (edit(model="openai/"), "model: 'openai/' names no model after 'openai/'"),
+    (edit(model="gpt4o"), "model: 'gpt4o' has no provider litellm knows"),
+    (edit(models={"judge": "judgy/x"}), f"models.judge: 'judgy/x' names provider 'judgy', {ROUTE}"),
+    (edit(models={"summarizer": "sum marizer"}), "models.summarizer: 'sum marizer' holds spaces"),
+    (edit(task={"kind": "pressure"}, models={"user": "user?/x"}), "models.user: 'user?/x' holds '?'"),
+    (edit(**{A + "model": "mybox/qwen"}), f"agents[0].model: 'mybox/qwen' names provider 'mybox'"),
+    (edit(**{A + "memory__summary__model": "nope/x"}), "agents[0].memory.summary.model: 'nope/x'"),
+    (edit(model="box/qwen", endpoints={"box": {"api_base": "http://box:8000/v1"}}),
+     "model: 'box/qwen' names provider 'box'"),
+    (edit(sweep={"model": ["scripted/default", "bad model"]}),
+     "sweep {'model': 'bad model'}: model: 'bad model' holds spaces"),
+    (edit(probes={"enabled": False, "scorers": []}), UNMEASURED),
+    (edit(probes={"scorers": []}, **{A + "probe": False}), UNMEASURED),
+    (edit(probes={"scorers": [], "generic": False}, **{P + "probes": []}), UNMEASURED),
+    (edit(probes={"scorers": []}, sweep={"probes.enabled": [True, False]}),
+     f"sweep: 1 run(s): probes: this experiment {UNMEASURED}"),
+]
+
+
+@pytest.mark.parametrize("text,expected", CASES + MORE_CASES,
+                         ids=[f"case{i}" for i in range(len(CASES) + len(MORE_CASES))])
 def test_malformed_config(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "scaffold.cli", "validate", str(path)],
-                          capture_output=True, text=True)
+    proc = cli("validate", str(path))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert expected in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -125,3 +305,52 @@ def test_malformed_config(tmp_path: Path, text: str, expected: str) -> None:
 
 def test_there_are_at_least_thirty_cases() -> None:
     assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("model", ["scripted/default", "local/qwen2.5-0.5b-instruct",
+                                   "openai/gpt-4o-mini", "ollama/llama3.1:8b",
+                                   "hosted_vllm/Qwen/Qwen2.5-7B-Instruct"])
+def test_routable_model_names_pass(tmp_path: Path, model: str) -> None:
+    endpoints = {"hosted_vllm": {"api_base": "http://gpu-box:8000/v1"}}
+    path = tmp_path / "ok.yaml"
+    path.write_text(edit(model=model, endpoints=endpoints), encoding="utf-8")
+    proc = cli("validate", str(path))
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_no_probes_is_the_explicit_opt_out(tmp_path: Path) -> None:
+    path = tmp_path / "unmeasured.yaml"
+    path.write_text(edit(out=str(tmp_path / "runs"), steps=2,
+                         probes={"enabled": False, "scorers": []}), encoding="utf-8")
+    for command in ("validate", "plan"):
+        proc = cli(command, str(path))
+        assert proc.returncode == 2 and "--no-probes" in proc.stderr, proc.stderr
+    assert cli("validate", "--no-probes", str(path)).returncode == 0
+    assert cli("plan", "--no-probes", str(path)).returncode == 0
+    proc = cli("run", str(path), "--no-probes")
+    assert proc.returncode == 0, proc.stderr
+    assert list((tmp_path / "runs").iterdir())
+
+
+# --- error lists are capped --------------------------------------------------------------
+
+def test_thousands_of_errors_print_twenty_and_a_count(tmp_path: Path) -> None:
+    path = tmp_path / "typos.yaml"
+    path.write_text(base() + "".join(f"typo{i}: {i}\n" for i in range(5000)), encoding="utf-8")
+    proc = cli("validate", str(path))
+    assert proc.returncode == 2
+    problems = [line for line in proc.stderr.splitlines() if line.startswith("  ")]
+    assert len(problems) == 21, proc.stderr
+    assert problems[0] == "  typo0: unknown field (check the spelling)"
+    assert problems[-1] == "  ... and 4980 more errors"
+
+
+def test_a_ten_megabyte_file_is_refused_in_a_few_lines(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(base() + "".join(f"unknown_key_{i}: {i}\n" for i in range(450_000)),
+                    encoding="utf-8")
+    assert path.stat().st_size > 10_000_000
+    for command in ("validate", "run", "plan"):
+        proc = cli(command, str(path))
+        assert proc.returncode == 2 and "file too large" in proc.stderr, proc.stderr[-2000:]
+        assert len(proc.stderr.splitlines()) < 10

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from tests.helpers import events_of, make_spec, run_spec, spec_dict
 
-from scaffold.config import RuleSpec, load_experiment, parse_experiment
+from scaffold.config import RuleSpec
 from scaffold.errors import ConfigError
+from scaffold.loading import experiment_from_data, load_experiment
 from scaffold.personas import translate_checker
 from scaffold.trackers.rules import check_rules, estimate_syllables
 
@@ -25,12 +26,12 @@ needs_data = pytest.mark.skipif(
 
 
 def personas(**entries: object) -> dict:
-    return parse_experiment(spec_dict(personas=entries, agents=[])).personas
+    return experiment_from_data(spec_dict(personas=entries, agents=[])).personas
 
 
 def problems(**entries: object) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse_experiment(spec_dict(personas=entries, agents=[]))
+        experiment_from_data(spec_dict(personas=entries, agents=[]))
     return info.value.problems
 
 
@@ -116,17 +117,17 @@ def test_agents_reference_expanded_keys_next_to_ordinary_personas() -> None:
     data = spec_dict()
     data["personas"]["axis"] = {"from": str(ROLES / "guru.json"), "format": "assistant_axis"}
     data["agents"].append({"id": "guru", "persona": "axis/guru"})
-    spec = parse_experiment(data)
+    spec = experiment_from_data(data)
     assert list(spec.personas) == ["jfk", "axis/guru"]
     del data["agents"]
-    assert [a.id for a in parse_experiment(data).agents] == ["jfk", "axis.guru"]
+    assert [a.id for a in experiment_from_data(data).agents] == ["jfk", "axis.guru"]
 
 
 @needs_data
 def test_expanded_spec_round_trips_without_the_data_files(tmp_path: Path) -> None:
     spec = make_spec(tmp_path, personas={"drift": {"from": str(DRIFT), "format": "persona_drift"}},
                      agents=[])
-    again = parse_experiment(spec.model_dump(mode="json"))
+    again = experiment_from_data(spec.model_dump(mode="json"))
     assert again == spec
 
 
@@ -141,9 +142,9 @@ def test_relative_paths_resolve_against_the_experiment_file(
     monkeypatch.chdir(DATASETS)
     assert list(load_experiment(config).personas) == ["a/guru"]
     with pytest.raises(ConfigError):  # as data, relative to the working directory
-        parse_experiment(spec_dict(personas={"a": entry}, agents=[]))
+        experiment_from_data(spec_dict(personas={"a": entry}, agents=[]))
     monkeypatch.chdir(tmp_path)
-    assert list(parse_experiment(spec_dict(personas={"a": entry}, agents=[])).personas)
+    assert list(experiment_from_data(spec_dict(personas={"a": entry}, agents=[])).personas)
 
 
 # --- errors name the field path ----------------------------------------------------------

@@ -295,7 +295,7 @@ def test_scorers_are_registered() -> None:
 
 
 def test_wrapped_identity_line_is_not_an_ai_persona() -> None:
-    from scaffold.config import load_experiment
+    from scaffold.loading import load_experiment
     from scaffold.trackers.breaks import persona_is_ai
 
     example = Path(__file__).resolve().parents[2] / "examples" / "jfk.yaml"

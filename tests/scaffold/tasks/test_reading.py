@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import events_of, make_spec, run_spec, spec_dict, write_config
 
-from scaffold.config import load_experiment
+from scaffold.loading import load_experiment
 from scaffold.errors import ConfigError
 from scaffold.runner import Run, run_dir_for
 from scaffold.tasks.base import AgentTurn, TaskContext
