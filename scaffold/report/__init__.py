@@ -8,9 +8,10 @@ from typing import Literal
 from scaffold.metrics import MetricsSettings, ReportMetrics, load_runs, report_metrics
 from scaffold.report._document import write_document
 from scaffold.report._export import MissingDependency, export_parquet
+from scaffold.report._inspect import export_inspect
 from scaffold.report._writers import HtmlWriter, MarkdownWriter
 
-__all__ = ["MissingDependency", "ReportFormat", "export_parquet", "metrics_json",
+__all__ = ["MissingDependency", "ReportFormat", "export_inspect", "export_parquet", "metrics_json",
            "write_report"]
 
 ReportFormat = Literal["html", "md"]
