@@ -212,8 +212,8 @@ class ExperimentSpec(Spec):
     """Concurrency, rate limits and run retries."""
     personas: dict[str, PersonaSpec] = Field(min_length=1)
     """Personas by key. In a config file an entry may instead name an external set
-    (`{from: <path>, format: ...}`, see scaffold.personas); parse_experiment expands it into
-    personas keyed `<entry>/<persona>`."""
+    (`{from: <path>, format: ...}`, see scaffold.personas); scaffold.loading expands it into
+    personas keyed `<entry>/<persona>` before validation."""
     agents: list[AgentSpec] = Field(default_factory=list)
     """Agents; when empty, one agent per persona with default settings."""
     task: TaskSpec = Field(default_factory=TaskSpec)

@@ -240,6 +240,15 @@ def test_hostile_yaml_is_refused_by_every_command(tmp_path: Path, command: str, 
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("name", ["lol-sequences", "recursive-alias", "deep-flow-lists"])
+def test_the_tui_refuses_hostile_yaml_before_its_screen_opens(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(next(text for n, text, _ in HOSTILE if n == name), encoding="utf-8")
+    proc = cli("tui", str(path))
+    assert proc.returncode == 2 and "invalid YAML" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
 def test_the_bombs_are_valid_yaml_that_would_expand(tmp_path: Path) -> None:
     """The shapes above really are bombs: PyYAML's own loader accepts them as shared
     references (so only an expansion check can catch them)."""
