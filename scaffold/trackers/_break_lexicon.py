@@ -23,7 +23,8 @@ _SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bI\s?\.\s?A\s?\.", "IA", 0),
         (r"\b(an|the|une?|als)\s+Al\b", r"\1 AI", 0),               # 'an Al' (lower-case L)
         (r"\bAl(?=[\s-]+(?:language|assistant|model|system|chat|powered|bot)\b)", "AI", 0),
-        (r"\b[Ii][Mm](?=\s+(?:an?|the|just|only|not|no|your|a|merely|simply|really)\b)", "I'm", re.I),
+        (r"\b[Ii][Mm](?=\s+(?:an?|the|just|only|not|no|your|merely|simply|really)\b)", "I'm",
+         re.I),
         (r"\bi(?=\s+am\b|'m\b)", "I", 0),
         (r"(?<=[^\W\d_])-(?=[^\W\d_])", " ", 0),                     # chat-bot, AI-language
         (r"[ \t\u00a0]+", " ", 0),
@@ -63,7 +64,11 @@ EN_STRONG = rf"(?:{_EN_LM}|{_EN_CHAT}|{_EN_ASSIST}|{_EN_AI})"
 EN_WEAK = (r"(?:assistant|bot|machine|computer(?:\s+program)?|program|software\s+program|"
            r"neural\s+network|robot|android|automaton)")
 """Nouns that do so only with an article ('I am a machine', not 'I am machine-washing')."""
-PRODUCTS = (r"(?:Qwen[\w.]*|ChatGPT|GPT\s?\d[\w.]*|Claude|Gemini|Bard|LLaMA|Llama(?:\s?\d)?|"
+# Claude and Gemini are also a French first name and a star sign: they need AI context.
+PRODUCTS = (r"(?:Qwen[\w.]*|ChatGPT|GPT\s?\d[\w.]*|(?:Claude|Gemini)(?=\s*(?:,|\()?\s*(?:an?\s+AI|"
+            r"the\s+AI|AI|by\s+(?:Anthropic|Google)|from\s+(?:Anthropic|Google)|d'Anthropic|"
+            r"de\s+(?:Anthropic|Google)|von\s+(?:Anthropic|Google)|\d|Opus|Sonnet|Haiku|Pro|"
+            r"Ultra|Instant))|Bard|LLaMA|Llama(?:\s?\d)?|"
             r"Tongyi(?:\s+Qianwen)?|Copilot|Siri|Alexa|Cortana|ERNIE(?:\s+Bot)?|Ernie\s+Bot|"
             r"DeepSeek|Mistral|Grok|Doubao|Kimi|Bing\s+Chat|通义千问|千问|文心一言|豆包)")
 LABS = (r"(?:OpenAI|Alibaba(?:\s+(?:Cloud|Group))?|Anthropic|Google(?:\s+DeepMind)?|DeepMind|"
@@ -79,7 +84,8 @@ EN_DENY = (r"(?:researchers?|scientists?|experts?|engineers?|ethicists?|enthusia
            r"attorney|chef|clerk|teacher|literate|repairman|mechanic|salesman|fan|critic|"
            r"skeptic|sceptic|analyst|specialist|lawyer|litigation|startup|conference|"
            r"course|class|student|ethics|regulation|hype|winter|art|artist|story|stories|"
-           r"movie|film|novel|book|game|industry|market|investor|pioneer|of\s+the\s+people)\b")
+           r"movie|film|novel|book|game|industry|market|investor|pioneer|of\s+the\s+people|free|"
+           r"like|style|shaped|inspired|ish)\b")
 EN_ARTICLE = (r"(?:an?|the|your|one|some\s+kind\s+of|some\s+sort\s+of|a\s+kind\s+of|"
               r"a\s+sort\s+of|nothing\s+but\s+an?|nothing\s+more\s+than\s+an?|no\s+more\s+"
               r"than\s+an?|only\s+an?|just\s+an?|merely\s+an?|simply\s+an?|this|that)")
@@ -96,7 +102,8 @@ EN_CONNECTIVES = (r"(?:(?:or\s+rather|rather|well|that\s+is|i\.e\.|in\s+other\s+
                   r"at\s+heart|at\s+bottom|underneath|after\s+all|deep\s+down|strictly\s+"
                   r"speaking|truly|now|still|indeed|clearly|obviously|honestly|frankly|"
                   r"but\s+really|though|however|admittedly|essentially|first\s+and\s+"
-                  r"foremost|only\s+ever|here\s+as)[\s,]+)*")
+                  r"foremost|only\s+ever|here\s+as|what\s+\w+(?:'d|\s+would|\s+might)?\s+"
+                  r"call)[\s,]+)*")
 # An aside between 'I am' and the noun: a name, a title ('I am John F. Kennedy, an AI'),
 # closed by a comma or a dash; a period is allowed only after an initial ('F.').
 APPOSITIVE = (r"(?:\s+(?P<aside>(?:[^.!?;\n,()\u2014\u2013]|(?<=\b[A-Z])\.){1,60}?)"
@@ -117,6 +124,7 @@ EN_VERBS_SAID = (r"(?:said|says|explained|explains|replied|replies|answered|answ
 FR_STRONG = (r"(?:IA|(?-i:AI)|intelligence\s+artificielle|(?:grand\s+|petit\s+)?modele\s+(?:de\s+"
              r"langage|de\s+langue|linguistique|d'IA|d'intelligence\s+artificielle|de\s+"
              r"traitement\s+du\s+langage)(?:\s+IA)?|(?:grand\s+)?modele\s+IA|LLM|chat\s?bot|"
+             r"assistante?\s+d'intelligence\s+artificielle|"
              r"agent\s+conversationnel|robot\s+conversationnel|"
              r"assistant(?:e)?\s+(?:virtuel(?:le)?|IA|d'IA|numerique|conversationnel(?:le)?|"
              r"intelligent(?:e)?|vocal(?:e)?|artificiel(?:le)?))")
@@ -141,9 +149,11 @@ DE_STRONG = (r"(?:KI(?:\s+(?:Sprachmodell|Assistent(?:in)?|Modell|System|Chatbot
              r"Assistent(?:in)?|(?-i:AI))")
 DE_WEAK = r"(?:Assistent(?:in)?|Computerprogramm|Programm|Roboter|Maschine|Computer|Bot)"
 DE_NP = (rf"(?:(?:ein(?:e|en)?|der|die|das|dein(?:e)?|Ihr(?:e)?|nur\s+ein(?:e)?|"
-         rf"blo(?:ß|ss)\s+ein(?:e)?|lediglich\s+ein(?:e)?)\s+)?(?:(?!kein|nicht)\w+(?:e|es|er|en)\s+)?"
+         rf"blo(?:ß|ss)\s+ein(?:e)?|lediglich\s+ein(?:e)?)\s+)?(?:von\s+[\w ]{{1,25}}?\s+)?"
+         rf"(?:(?!kein|nicht)\w+(?:e|es|er|en)\s+)?"
          rf"(?P<term>{DE_STRONG})(?![\w'])|(?:ein(?:e|en)?|der|die|das|nur\s+ein(?:e)?)\s+"
-         rf"(?:(?!kein|nicht)\w+(?:e|es|er|en)\s+)?(?P<weak>{DE_WEAK})(?![\w'])|(?P<product>{PRODUCTS})")
+         rf"(?:(?!kein|nicht)\w+(?:e|es|er|en)\s+)?(?P<weak>{DE_WEAK})(?![\w'])|"
+         rf"(?P<product>{PRODUCTS})")
 DE_COPULA = r"(?:\b[Ii]ch\s+bin|\bbin\s+ich)"
 DE_CONNECTIVES = (r"(?:(?:nur|blo(?:ß|ss)|lediglich|eigentlich|wirklich|auch|einfach|"
                   r"tatsachlich|im\s+Grunde|in\s+Wahrheit|naturlich|also)[\s,]+)*")
@@ -161,7 +171,7 @@ ES_COPULA = r"(?:\b(?:yo\s+)?soy|\bsolo\s+soy|\bsolamente\s+soy)"
 IT_STRONG = (r"(?:(?-i:IA|AI)|intelligenza\s+artificiale|modello\s+(?:linguistico|di\s+linguaggio|"
              r"di\s+IA)(?:\s+di\s+grandi\s+dimensioni)?|(?:grande\s+)?modello\s+linguistico|"
              r"LLM|chat\s?bot|assistente\s+(?:virtuale|IA|digitale|di\s+IA|"
-             r"conversazionale))")
+             r"conversazionale|AI|di\s+intelligenza\s+artificiale))")
 IT_WEAK = r"(?:assistente|programma|robot|macchina|computer)"
 IT_NP = (rf"(?:(?:un'|una|un|uno|il|la|l'|solo\s+un[oa']?|solamente\s+un[oa']?|"
          rf"semplicemente\s+un[oa']?)\s*)?(?P<term>{IT_STRONG})(?![\w'])|"
@@ -171,7 +181,7 @@ IT_COPULA = r"(?:\b(?:io\s+)?sono(?:\s+solo|\s+soltanto|\s+semplicemente)?)"
 PT_STRONG = (r"(?:IA|inteligencia\s+artificial|modelo\s+(?:de\s+linguagem|linguistico|de\s+"
              r"IA)(?:\s+(?:grande|de\s+grande\s+escala))?|(?:grande\s+)?modelo\s+de\s+"
              r"linguagem|LLM|chat\s?bot|assistente\s+(?:virtual|de\s+IA|digital|"
-             r"inteligente))")
+             r"inteligente|de\s+inteligencia\s+artificial))")
 PT_WEAK = r"(?:assistente|programa|robo|maquina|computador)"
 PT_NP = (rf"(?:(?:uma?|o|a|seu|sua|apenas\s+uma?|somente\s+uma?|so\s+uma?)\s+)?"
          rf"(?P<term>{PT_STRONG})(?![\w'])|(?:uma?|o|a|apenas\s+uma?)\s+"
@@ -180,15 +190,15 @@ PT_COPULA = r"(?:\b(?:eu\s+)?sou(?:\s+apenas|\s+somente|\s+so)?)"
 
 # --- Chinese and Japanese (no spaces; no \b) ------------------------------------------------
 ZH_STRONG = (r"(?:人工智能(?:语言模型|助手|模型|程序|聊天机器人)?|AI(?:语言模型|助手|模型|"
-             r"聊天机器人)?|(?:大型|大)?语言模型|聊天机器人|(?:智能|虚拟|AI|人工智能|数字)助手|"
+             r"聊天机器人)?|(?:超大规模|大规模|超大型|大型|大)?语言模型|聊天机器人|(?:智能|虚拟|AI|人工智能|数字)助手|"
              r"通义千问|千问|Qwen|ChatGPT)")
 ZH_WEAK = r"(?:机器人|计算机程序|程序|机器)"
 ZH_NP = (rf"(?:一个|一名|一款|一位|一种|个|款|只是一个|只是)?(?:[^，。！？,.!?\s]{{0,15}}?的)?"
          rf"(?:(?P<term>{ZH_STRONG})|(?P<weak>{ZH_WEAK})|(?P<product>{PRODUCTS}))")
-ZH_COPULA = r"我(?:只|仅仅|仅|就|其实|实际上|本质上|也|只不过|不过)?是"
+ZH_COPULA = r"(?:我(?:只|仅仅|仅|就|其实|实际上|本质上|也|只不过|不过)?是|我叫|我名叫|我的名字(?:是|叫))"
 JA_TERM = (r"(?:AI(?:アシスタント|言語モデル|モデル|チャットボット)?|人工知能|"
            r"(?:大規模)?言語モデル|チャットボット|(?:バーチャル|AI|デジタル)?アシスタント|"
-           r"ロボット|プログラム)")
+           r"ロボット|プログラム|" + PRODUCTS + ")")
 JA_NEGATION = r"(?:では|じゃ|でな|ではなく)"
 
 FIRST_PERSON = (r"(?:\bI\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|[Mm]ine)\b|\b(?:je|j'|me|m'|moi|mon|ma|"

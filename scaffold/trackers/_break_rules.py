@@ -40,6 +40,7 @@ _REPORT = re.compile(
 _OWN_SUBJECT = re.compile(r"(?-i:\bI\b)|\b(?:je|j'|ich|yo|io|eu|assistant|AI|model|bot|"
                           r"chatbot|assistente|asistente|Assistent)\b", _FLAGS)
 _DENIAL = re.compile(r"\b(?:never|not|didn't|don't|wouldn't|won't|haven't|hasn't)\b", _FLAGS)
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|nobody|none)\b|n't", _FLAGS)
 _ZH_REPORT = re.compile(r"(?<!我)(?:说|认为|以为|觉得|怀疑|问|称)$")
 _OTHER_SUBJECT = re.compile(r"\b(?:user|users|visitor|customer|client|caller|human|person|"
                             r"interviewer|he|she|they|you|people|someone|critics?)\b[^.!?;]*$",
@@ -130,9 +131,19 @@ def about_self(text: str, match: re.Match[str]) -> bool:
         return (_CLAUSE_START.search(before) is not None
                 and _FIRST_PERSON.search(" ".join(after.split()[:4])) is not None)
     clause = re.split(r"[,;:\u2014\u2013]", before)[-1]
-    return (opens_clause and text[match.end():match.end() + 1] == ","
+    agent_it = (re.match(r"\W*(?:it|he|she)\b", after, _FLAGS) is not None
+                and re.search(r"\b(?:assistant|model|bot|chatbot|agent|AI)\b", before,
+                              _FLAGS) is not None)
+    return (agent_it or opens_clause and text[match.end():match.end() + 1] == ","
             or _FIRST_PERSON.search(after) is not None
             or re.search(r"(?-i:\bI\b)", clause) is not None)
+
+
+def made_by(text: str, match: re.Match[str]) -> bool:
+    """'I am Nova, an AI developed by OpenAI': not 'I am not made by OpenAI', not 'nor am I
+    made by Alibaba', and not someone else's claim."""
+    filler = match.groupdict().get("filler") or ""
+    return _NEGATION.search(filler) is None and not_reported(text, match)
 
 
 def clause_start(text: str, match: re.Match[str]) -> bool:
@@ -172,11 +183,12 @@ BREAK_RULES: tuple[BreakRule, ...] = (
     _rule("an AI speaking", rf"\bthis\s+is\s+(?:an?\s+|the\s+|your\s+)?{L.EN_MOD}"
           rf"(?P<term>{L.EN_STRONG})\s+(?:speaking|talking|here|responding|writing|answering)\b"),
     _rule("made by an AI company",
-          rf"\bI(?:'m|\s+am|\s+was|\s+have\s+been|'ve\s+been)\s+(?:[\w'-]+\s+){{0,5}}?"
-          rf"(?:developed|created|designed|trained|built|made|programmed|powered|owned|"
-          rf"engineered|fine\s?tuned)\s+by\s+(?:[\w-]+\s+){{0,5}}?{L.LABS}\b|\bmy\s+"
-          rf"(?:creators?|developers?|makers?)\s+(?:at|from|is|are|were)\s+{L.LABS}\b",
-          not_reported, "product"),
+          rf"\bI(?:'m|\s+am|\s+was|\s+have\s+been|'ve\s+been)\b"
+          rf"(?P<filler>(?:(?!\bI(?:'m|\s+am)\b)[^.!?;\n]){{0,70}}?)"
+          rf"\b(?:developed|created|designed|trained|built|made|programmed|powered|owned|"
+          rf"engineered|fine\s?tuned|based\s+on|derived\s+from)\s+(?:by\s+|on\s+|from\s+)?"
+          rf"(?:[\w-]+\s+){{0,5}}?{L.LABS}\b|\bmy\s+(?:creators?|developers?|makers?)\s+"
+          rf"(?:at|from|is|are|were)\s+{L.LABS}\b", made_by, "product"),
     _rule("trained-model self-description",
           r"\bmy\s+(?:training\s+(?:data|set|corpus|cut\s?off)|knowledge\s+cut\s?off|"
           r"knowledge\s+base\s+cut\s?off)\b|\bas\s+of\s+my\s+last\s+(?:knowledge\s+)?update\b|"
@@ -191,7 +203,7 @@ BREAK_RULES: tuple[BreakRule, ...] = (
           r"\b(?:day|days|life|work|routine|job|role|existence|experience)\s+(?:for|of|as)\s+"
           r"(?:an?\s+)?(?:AI\s+|large\s+)?language\s+model\b", None, "language model"),
     _rule("the AI in the third person",
-          rf"\b(?:the|this)\s+{L.EN_MOD}(?P<term>{L.EN_STRONG}|model)\s+(?:{L.EN_VERBS_SAID}|"
+          rf"\b(?:the|this)\s+{L.EN_MOD}(?P<term>{L.EN_STRONG}|model|bot)\s+(?:{L.EN_VERBS_SAID}|"
           rf"discussed|talked|chatted|spoke|conversed|covered|agreed)\b",
           third_person_self),
     _rule("said it is an AI",
@@ -254,7 +266,13 @@ BREAK_RULES: tuple[BreakRule, ...] = (
           rf"称|承认|指出|告诉)|(?:它|她|他)(?:是|只是)(?:一个|一款|一种)?(?P<term2>{L.ZH_STRONG}))",
           None),
     _rule("AI claim (Japanese)", rf"(?:私|わたし|僕|ぼく|俺|わたくし)(?:は|も)"
-          rf"(?:[^、。！？]{{0,15}}?の)?(?P<term>{L.JA_TERM})", _ja_not_negated),
+          rf"(?:[^、。！？]{{0,30}}?(?:の|た|な|る))?(?P<term>{L.JA_TERM})", _ja_not_negated),
+    _rule("considers itself an AI", rf"\bI\s+(?:consider|call|see|regard|describe|think\s+of|"
+          rf"identify)\s+myself\s+(?:as\s+)?{L.EN_NP}", not_reported),
+    _rule("claimed to be an AI", rf"\b(?:claimed|claims|admitted|admits|confirmed|confirms|"
+          rf"acknowledged|revealed|declared|stated|professed)\s+(?:that\s+it\s+was\s+|"
+          rf"to\s+be\s+|itself\s+to\s+be\s+)(?=an?\s|the\s|just\s|only\s){L.EN_NP}",
+          third_person_self),
     _rule("'as an AI' (Japanese)", rf"(?P<term>{L.JA_TERM})(?:言語モデル|アシスタント)?として"),
 )
 """Every way of claiming to be an AI that the break scorer knows."""

@@ -100,7 +100,7 @@ def _forbidden_rules(names: tuple[str, ...]) -> tuple[BreakRule, ...]:
         rules.append(_rule(f"forbidden identity {name!r}",
                            rf"(?:{copulas}){L.APPOSITIVE}[\s,]*{L.EN_CONNECTIVES}"
                            rf"(?:(?:{L.EN_ARTICLE}|une?|ein(?:e)?|una?)\s+)?{L.EN_MOD}"
-                           rf"{phrase}(?![\w'])", first_person, "forbidden"))
+                           rf"{phrase}(?![\w'])(?!\s*(?:{L.EN_DENY}))", first_person, "forbidden"))
     return tuple(rules)
 
 
