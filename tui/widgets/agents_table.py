@@ -1,4 +1,4 @@
-"""The agents table: one row per agent with step, scores, a sparkline and the run's status."""
+"""The agents table: one row per agent with step, the run's status, scores and a sparkline."""
 
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ class AgentsTable(DataTable[Text]):
 
     def sync(self, board: Dashboard, text: str) -> None:
         """Show the agents that pass the filter, with their current numbers."""
-        columns = (("run",) if len(board.runs) > 1 else ()) + _FIXED + _SCORES \
-            + tuple(board.scorers) + ("curve", "status")
+        columns = (("run",) if len(board.runs) > 1 else ()) + _FIXED + ("status",) + _SCORES \
+            + tuple(board.scorers) + ("curve",)
         wanted = [a for a in board.agents.values() if matches(a, text)]
         keys = [a.key for a in wanted]
         if columns != self._columns:
