@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml.composer import Composer, ComposerError
@@ -50,27 +50,29 @@ class _LimitedComposer(Composer):
     aliases expand past a limit. Every check runs on the composed node graph, before a single
     Python object is built from it."""
 
+    peek_event: Callable[[], Any]  # from the parser this composer is mixed with
+
     def __init__(self) -> None:
         Composer.__init__(self)
         self._depth = 0
         self._aliases: list[tuple[str, Any, Node]] = []
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         if self._depth >= MAX_DEPTH:
             raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
                                 event.start_mark)
         self._depth += 1
         try:
-            node: Node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        if isinstance(event, yaml.AliasEvent):
+        if isinstance(event, yaml.AliasEvent) and node is not None:
             self._aliases.append((str(event.anchor), event.start_mark, node))
         return node
 
-    def compose_mapping_node(self, anchor: str | None) -> Node:
-        node: Node = super().compose_mapping_node(anchor)
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        node = super().compose_mapping_node(anchor)
         first_line: dict[tuple[str, str], int] = {}
         for key, _ in node.value:
             if not isinstance(key, ScalarNode) or key.tag == _MERGE_TAG:
@@ -83,8 +85,8 @@ class _LimitedComposer(Composer):
             first_line[key.tag, key.value] = key.start_mark.line + 1
         return node
 
-    def compose_document(self) -> Node:
-        node: Node = super().compose_document()
+    def compose_document(self) -> Node | None:
+        node = super().compose_document()
         if node is not None:
             self._check_expansion(node)
         return node
