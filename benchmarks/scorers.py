@@ -19,6 +19,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,18 @@ def judge_context(model: str) -> ScorerContext:
 
 
 async def score_all(name: str, items: list[LabelledItem], ctx: ScorerContext) -> Scored:
-    """Score every item with one scorer, built standalone from the registry."""
-    scorer = registry.get("scorer", name)(ctx)
+    """Score every item with one scorer per persona, built standalone from the registry (the
+    persona is the only one of its setting: `ctx.personas` holds just it)."""
     personas: dict[str, PersonaSpec] = {}
+    scorers: dict[str, Any] = {}
     out: Scored = []
     for item in items:
         persona = personas.setdefault(item.persona, load_persona(item.persona))
-        result = await scorer.score(item.text, probe_for(item, persona), persona, None)
+        if item.persona not in scorers:
+            own = replace(ctx, personas={item.persona: persona})
+            scorers[item.persona] = registry.get("scorer", name)(own)
+        result = await scorers[item.persona].score(item.text, probe_for(item, persona),
+                                                   persona, None)
         out.append((item, result))
     return out
 
