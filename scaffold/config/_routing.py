@@ -39,27 +39,30 @@ def unroutable_models(spec: ExperimentSpec) -> list[str]:
     Works offline: litellm's routing is a table lookup, no request is made.
     """
     problems = []
+    plugins = _plugin_providers()
     for field, name in model_fields(spec):
         endpoint = endpoint_for(spec.endpoints, name)
-        problem = routing_problem(name, endpoint.api_base if endpoint else None)
+        problem = routing_problem(name, endpoint.api_base if endpoint else None, plugins)
         if problem is not None:
             problems.append(f"{field}: {name!r} {problem}")
     return problems
 
 
-def routing_problem(model: str, api_base: str | None = None) -> str | None:
+def routing_problem(model: str, api_base: str | None = None,
+                    plugins: set[str] | None = None) -> str | None:
     """Why `model` cannot be routed, or None when it can.
 
     Args:
         model: a model name (`openai/gpt-4o-mini`, `local/qwen2.5-0.5b-instruct`).
         api_base: the configured endpoint of that model, if any (litellm routes by it too).
+        plugins: the providers model plugins serve (default: looked up in the registry).
     """
     if not model.strip():
         return "is empty"
     if not model.isprintable():
         return f"holds control characters, which no model name has; {_HINT}"
     provider, slash, rest = model.partition("/")
-    if slash and provider in _plugin_providers():  # the plugin reads the rest (a .gguf path)
+    if slash and provider in (_plugin_providers() if plugins is None else plugins):  # the plugin reads the rest (a .gguf path)
         return None if rest.strip() else f"names no model after '{provider}/'"
     if any(c.isspace() for c in model):
         return f"holds spaces, which no model name has; {_HINT}"
