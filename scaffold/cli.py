@@ -143,7 +143,22 @@ def _report_run(result: object) -> bool:
         err.print(f"run {run_dir.name} ended with status {status}: {error}", highlight=False,
                   soft_wrap=True)
         return False
+    _warn_tracker_errors(run_dir)
     return True
+
+
+def _warn_tracker_errors(run_dir: Path) -> None:
+    """Say loudly when a finished run's trackers failed: its rounds or scores have gaps."""
+    from scaffold.recorder import RunRecorder
+
+    try:
+        manifest = RunRecorder(run_dir).read_manifest()
+    except ScaffoldError:
+        return
+    if manifest is not None and manifest.tracker_errors:
+        err.print(f"[bold red]warning:[/] run {run_dir.name} finished with "
+                  f"{manifest.tracker_errors} tracker error(s): some probe rounds or scores are "
+                  "missing (see the tracker_error events in events.jsonl)", soft_wrap=True)
 
 
 def _execute_all(specs: list, replay: Path | None) -> list:
@@ -279,6 +294,37 @@ def rescore(
 
 
 @app.command()
+def score(
+    persona: Annotated[Path, typer.Option(help="Persona file (YAML: name, identity, anchors).")],
+    answer: Annotated[str, typer.Option(help="The answer or memory text to score.")],
+    scorer: Annotated[Optional[list[str]], typer.Option(
+        help="Scorer (repeatable): break, rules, embedding, judge, leakage, ...")] = None,
+    question: Annotated[Optional[str], typer.Option(
+        help="The question answered (a persona probe's question applies its rules); "
+             "without it the text is scored as memory.")] = None,
+    judge_model: Annotated[Optional[str], typer.Option(help="Judge model for 'judge'.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per scorer.")] = False,
+) -> None:
+    """Score one text as a persona with the named scorers, without a run."""
+    from scaffold.errors import PluginNotFound
+    from scaffold.trackers.standalone import build_scorer, load_persona, score_text
+
+    try:
+        spec = load_persona(persona)
+        results = [score_text(build_scorer(name, spec, judge_model), spec, answer, question)
+                   for name in scorer or ["break", "embedding"]]
+    except PluginNotFound as exc:
+        _fail(exc, 2)
+    except ScaffoldError as exc:
+        _fail_for(exc)
+    for result in results:
+        value = "unscored" if result.value is None else f"{result.value:.3f}"
+        out.print(result.model_dump_json() if as_json else
+                  f"{result.scorer} v{result.version}: {value}  {result.explanation}",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
 def plugins(kind: Annotated[Optional[str], typer.Argument(help="Only this kind.")] = None) -> None:
     """List installed plugins (built-in and third-party) without importing them."""
     from scaffold.registry import list_plugins
@@ -334,16 +380,24 @@ def export(
     parquet: Annotated[bool, typer.Option(
         "--parquet", help="Write events.parquet and scores.parquet into each run directory "
                           "(needs pyarrow).")] = False,
+    inspect: Annotated[bool, typer.Option(
+        "--inspect", help="Write <run id>.eval, an Inspect AI log (agents as samples, "
+                          "transcripts, identity scores, memory and probe events), into each "
+                          "run directory (needs inspect-ai).")] = False,
 ) -> None:
-    """Export event logs as flat tables for analysis."""
-    from scaffold.report import export_parquet
+    """Export event logs as flat tables for analysis, or as Inspect AI logs."""
+    from scaffold.report import export_inspect, export_parquet
 
     _run_dir_arg(directory)
-    if not parquet:
-        _fail(ScaffoldError("choose what to export: --parquet"), 2)
+    if not (parquet or inspect):
+        _fail(ScaffoldError("choose what to export: --parquet and/or --inspect"), 2)
     skipped: list[str] = []
     try:
-        files = export_parquet(directory, skipped)
+        files = export_parquet(directory, skipped) if parquet else []
+        if inspect:
+            left_out: list[str] = []
+            files += export_inspect(directory, left_out)
+            skipped += [reason for reason in left_out if reason not in skipped]
     except ScaffoldError as exc:
         _fail(exc, 1)
         return

@@ -1,121 +1,184 @@
-"""Embedding scorer: similarity to the persona's anchors against similarity to stock assistants."""
+"""Embedding scorer: is each sentence nearer the persona's anchors than any other identity?"""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scaffold.config import PersonaSpec, ProbeSpec
 from scaffold.registry import scorer
+from scaffold.trackers._identity_refs import Reference, negatives
+from scaffold.trackers._other_claims import claimed_other, other_names
+from scaffold.trackers._units import units
+from scaffold.trackers.breaks import find_break, persona_is_ai
 from scaffold.trackers.scoring import IdentityScore, ScorerContext
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from numpy.typing import NDArray
 
-    from memory.embeddings import MiniLMEmbedder
+SCALE = 0.03
+"""Logistic scale: value = 1 / (1 + exp(-(margin - claim penalty) / SCALE)).
 
-STOCK_ASSISTANT: tuple[str, ...] = (
-    "I am an AI language model.",
-    "As an AI, I don't have personal experiences, feelings or opinions.",
-    "I am a helpful assistant created to answer your questions.",
-    "I'm a chatbot, a computer program designed to help users.",
-    "I don't have a name, a body or a location; I'm an artificial intelligence.",
-    "I am a large language model trained by a technology company such as OpenAI, Google or "
-    "Alibaba Cloud.",
-    "I don't know the current date; my knowledge comes from my training data.",
-    "I'm sorry, but I can't assist with that request.",
-    "I'm a virtual assistant here to help you with information and tasks.",
-)
-"""How a model sounds when it speaks as the stock assistant rather than as a persona."""
+multilingual-e5 puts most sentences at cosine 0.75-0.9 of each other, so margins are small:
+on the labelled dev split in-persona texts have margins of about -0.05 to +0.08 and stock
+assistant ones -0.05 to -0.3. A margin of 0 (no evidence either way) maps to 0.5, +0.04 to
+0.79 and -0.1 to 0.03."""
 
-SCALE = 0.15
-"""Logistic scale: value = 1 / (1 + exp(-(anchor_sim - stock_sim) / SCALE)).
+CLAIM_PENALTY = 0.25
+"""Subtracted from the margin when the text claims, in the first person, to be the stock AI
+(the break scorer's detector, with the persona's break policy) or one of the persona's
+other_identities or another persona of the run by name. Similarity alone cannot
+tell 'I am not an AI' from 'I am an AI', nor 'my assistant Evelyn' from 'I am an
+assistant'; the detector can, and the margin still orders texts within each group.
+Measured on the labelled dev split: AUROC 0.81 for the margin alone, 0.90 with the claims."""
 
-Measured with MiniLM on the JFK persona: in-role answers have differences of +0.2 to +0.65,
-stock-assistant answers (including the embedded model's 'As an AI language model, ...')
--0.45 to -0.65, off-topic text about 0. The logistic puts off-topic text at 0.5 (no evidence
-either way), in-role answers at 0.8-0.99 and assistant answers at 0.02-0.05; the linear map
-(diff + 1) / 2 would squeeze all of them into 0.2-0.8, so a halved score would need a
-difference of -0.3 and half-lives would rarely be seen."""
 
-STOCK_OVERLAP = 0.5
-"""Stock statements at least this similar to one of the persona's anchors are left out for
-that persona: an assistant-like statement the persona itself makes is not drift. (Anchors of
-non-AI personas measured at most 0.38; 'You are an AI assistant.' at 0.65.)"""
+class Embedder(Protocol):
+    """What the scorer needs from an embedding model."""
+
+    @property
+    def name(self) -> str:
+        """The vector space's identifier."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Unit-norm vectors, one row per text."""
+        ...
 
 
 @dataclass(frozen=True)
 class _References:
     anchors: NDArray[np.float32]
-    stock: NDArray[np.float32]
-    dropped: int
+    negatives: NDArray[np.float32]
+    labels: tuple[Reference, ...]
 
 
-def logistic(diff: float, scale: float = SCALE) -> float:
-    """Map a similarity difference in [-2, 2] to (0, 1); 0 maps to 0.5."""
-    return 1.0 / (1.0 + math.exp(-diff / scale))
+@dataclass(frozen=True)
+class Measurement:
+    """How a text compares with a persona's references.
+
+    Attributes:
+        margin: whole-text margin plus the weakest unit's margin when that is negative.
+        text_margin: similarity to the nearest anchor minus to the nearest negative.
+        weakest_margin: the lowest margin of any unit (sentence).
+        weakest_unit: that unit's text.
+        anchor: the anchor nearest the whole text.
+        negative: the negative reference nearest the weakest unit.
+        units: how many units the text was split into.
+        claim: (rule, phrase) of a first-person claim to be the stock AI, or None.
+        other_claim: the phrase claiming another identity by name ('I'm Richard Nixon').
+    """
+
+    margin: float
+    text_margin: float
+    weakest_margin: float
+    weakest_unit: str
+    anchor: str
+    negative: Reference
+    units: int
+    claim: tuple[str, str] | None = None
+    other_claim: str | None = None
+
+    @property
+    def value(self) -> float:
+        """The score: the logistic of the margin, less the claim penalty when there is one."""
+        claimed = self.claim is not None or self.other_claim is not None
+        return logistic(self.margin - (CLAIM_PENALTY if claimed else 0.0))
+
+
+def logistic(margin: float, scale: float = SCALE) -> float:
+    """Map a similarity margin to (0, 1); 0 maps to 0.5."""
+    return 1.0 / (1.0 + math.exp(-margin / scale))
+
+
+def ai_claims_allowed(persona: PersonaSpec) -> bool:
+    """Whether 'I am an AI' is in role: the persona's break policy, else its identity text."""
+    policy = getattr(getattr(persona, "breaks", None), "ai_claims_allowed", None)
+    if policy is not None:
+        return bool(policy)
+    return persona_is_ai(persona)
 
 
 class EmbeddingScorer:
-    """Is the text nearer the persona's anchors than the stock assistant's self-descriptions?
+    """Scores how nearly a text speaks as the persona, sentence by sentence.
+
+    Each unit (a sentence, or the whole text) gets a margin: cosine similarity to the
+    nearest persona anchor minus that to the nearest negative reference (stock assistant
+    statements in several languages, assistant products by name, the persona's
+    other_identities and forbidden identities, a few other people, and the other personas
+    of the run). The score is the logistic of the whole text's margin plus the weakest
+    sentence's margin when negative, so one off-persona sentence in a long answer counts;
+    a first-person claim to be the stock AI (the break detector) or to be one of the
+    persona's other_identities or another persona of the run lowers the margin by
+    CLAIM_PENALTY.
 
     Args:
-        embedder: the sentence embedder; the process-wide MiniLM one if None.
-        stock: stock-assistant statements to compare against.
+        embedder: the sentence embedder; the process-wide multilingual-e5 one if None.
+        others: every persona of the run by key; those other than the scored one are
+            negative references (a room's other agents).
     """
 
     name = "embedding"
-    version = "1"
+    version = "2"
 
-    def __init__(self, embedder: MiniLMEmbedder | None = None,
-                 stock: Sequence[str] = STOCK_ASSISTANT):
+    def __init__(self, embedder: Embedder | None = None,
+                 others: Mapping[str, PersonaSpec] | None = None):
         self._embedder = embedder
-        self._stock_texts = tuple(stock)
-        self._stock: NDArray[np.float32] | None = None
-        self._refs: dict[tuple[str, ...], _References] = {}
+        self._others = dict(others or {})
+        self._refs: dict[tuple[Any, ...], _References] = {}
         self._lock = threading.Lock()
 
     def _embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if self._embedder is None:
-            from memory.embeddings import default_embedder
+            from scaffold.trackers._e5 import default_e5
 
-            self._embedder = default_embedder()
+            self._embedder = default_e5()
         return self._embedder.embed(list(texts))
 
-    def _references(self, anchors: tuple[str, ...]) -> _References:
-        """Anchor and stock vectors for one persona, embedded once and cached."""
+    def _references(self, persona: PersonaSpec) -> _References:
+        """Anchor and negative vectors for one persona, embedded once and cached."""
+        allowed = ai_claims_allowed(persona)
+        key = (persona.name, tuple(persona.anchors), allowed,
+               tuple(getattr(persona, "other_identities", ())),
+               persona.model_dump_json(include={"breaks"}) if "breaks" in type(
+                   persona).model_fields else "")
         with self._lock:
-            refs = self._refs.get(anchors)
-            if refs is not None:
-                return refs
-            if self._stock is None:
-                self._stock = self._embed(self._stock_texts)
-            vectors = self._embed(anchors)
-            keep = (vectors @ self._stock.T).max(axis=0) < STOCK_OVERLAP
-            refs = _References(vectors, self._stock[keep], int((~keep).sum()))
-            self._refs[anchors] = refs
+            refs = self._refs.get(key)
+            if refs is None:
+                labels = tuple(negatives(persona, allowed, self._others))
+                refs = _References(self._embed(persona.anchors),
+                                   self._embed([r.text for r in labels]), labels)
+                self._refs[key] = refs
             return refs
 
-    def similarities(self, text: str, anchors: Sequence[str]) -> tuple[float, int, float]:
-        """Cosine similarities of a text to its nearest anchor and nearest stock statement.
-
-        Blocking CPU work; call it off the event loop.
-
-        Returns:
-            (anchor similarity, index of the nearest anchor, stock similarity); the stock
-            similarity is 0 when every stock statement was left out for this persona.
-        """
-        refs = self._references(tuple(anchors))
-        vector = self._embed([text])[0]
-        to_anchors = refs.anchors @ vector
-        nearest = int(to_anchors.argmax())
-        stock = float((refs.stock @ vector).max()) if len(refs.stock) else 0.0
-        return float(to_anchors[nearest]), nearest, stock
+    def measure(self, text: str, persona: PersonaSpec) -> Measurement:
+        """Compare one text with the persona's references. Blocking; call it off the loop."""
+        refs = self._references(persona)
+        parts = units(text)
+        vectors = self._embed([text, *parts] if len(parts) > 1 else [text])
+        to_anchors = vectors @ refs.anchors.T
+        to_negatives = vectors @ refs.negatives.T
+        margins = to_anchors.max(axis=1) - to_negatives.max(axis=1)
+        weakest = int(margins.argmin())
+        text_margin, weakest_margin = float(margins[0]), float(margins[weakest])
+        return Measurement(
+            margin=text_margin + min(weakest_margin, 0.0),
+            text_margin=text_margin,
+            weakest_margin=weakest_margin,
+            weakest_unit=([text, *parts] if len(parts) > 1 else [text])[weakest],
+            anchor=persona.anchors[int(to_anchors[0].argmax())],
+            negative=refs.labels[int(to_negatives[weakest].argmax())],
+            units=len(parts),
+            claim=find_break(text, persona),
+            other_claim=claimed_other(text, other_names(persona, self._others)),
+        )
 
     async def score(self, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
                     model_input: list[dict[str, Any]] | None = None) -> IdentityScore:
@@ -123,20 +186,31 @@ class EmbeddingScorer:
         if not answer.strip():
             return IdentityScore(value=None, scorer=self.name, version=self.version,
                                  explanation="empty text")
-        anchor_sim, nearest, stock_sim = await asyncio.to_thread(
-            self.similarities, answer, persona.anchors)
-        diff = anchor_sim - stock_sim
-        explanation = (f"anchor similarity {anchor_sim:.3f} (nearest: "
-                       f"{persona.anchors[nearest]!r}), stock-assistant similarity "
-                       f"{stock_sim:.3f}, difference {diff:+.3f}")
-        dropped = self._refs[tuple(persona.anchors)].dropped
-        if dropped:
-            explanation += f"; {dropped} stock statements left out as the persona's own"
-        return IdentityScore(value=logistic(diff), scorer=self.name, version=self.version,
-                             explanation=explanation)
+        m = await asyncio.to_thread(self.measure, answer, persona)
+        return IdentityScore(value=m.value, scorer=self.name, version=self.version,
+                             explanation=explain(m))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def explain(m: Measurement) -> str:
+    """One line saying what the score rests on."""
+    line = (f"margin {m.margin:+.3f}: text margin {m.text_margin:+.3f} (nearest anchor "
+            f"{_short(m.anchor)!r})")
+    if m.units > 1:
+        line += (f", weakest of {m.units} sentences {m.weakest_margin:+.3f} "
+                 f"({_short(m.weakest_unit)!r})")
+    line += f", nearest other: {m.negative.kind} {_short(m.negative.text)!r}"
+    if m.claim:
+        line += f"; claims to be the stock AI ({m.claim[0]}: {_short(m.claim[1])!r})"
+    if m.other_claim:
+        line += f"; claims another identity: {m.other_claim!r}"
+    return line
 
 
 @scorer("embedding")
 def make_embedding(ctx: ScorerContext | None = None) -> EmbeddingScorer:
     """Factory for the registry (the model loads on the first score)."""
-    return EmbeddingScorer()
+    return EmbeddingScorer(others=ctx.personas if ctx else None)

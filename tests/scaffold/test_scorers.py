@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from memory.embeddings import MiniLMEmbedder, ModelFiles
 from scaffold import registry
 from scaffold.config import PersonaSpec, ProbeSpec, RetrySpec
 from scaffold.models import CallContext, ModelClient
@@ -117,6 +116,8 @@ def test_break_on_an_ai_persona_counts_only_claims_it_does_not_make_itself() -> 
 
 
 # --- embedding ---------------------------------------------------------------------------
+# The embedding scorer's own tests are in test_embedding_scorer.py; these check it on the
+# same answers as the break scorer.
 
 JFK_ANSWERS = [
     "I am John Fitzgerald Kennedy, the 35th President of the United States.",
@@ -140,23 +141,16 @@ def test_embedding_ranks_jfk_above_assistant(embedding: EmbeddingScorer) -> None
     jfk = [score(embedding, a) for a in JFK_ANSWERS]
     ai = [score(embedding, a) for a in ASSISTANT_ANSWERS]
     assert all(0.0 <= s.value <= 1.0 for s in jfk + ai)
-    assert min(s.value for s in jfk) > 0.7 > 0.3 > max(s.value for s in ai)
-    assert "anchor similarity" in jfk[0].explanation
-    assert "stock-assistant similarity" in jfk[0].explanation
+    assert min(s.value for s in jfk) > 0.6 > 0.1 > max(s.value for s in ai)
     assert "35th President" in jfk[0].explanation  # the nearest anchor
-
-
-def test_embedding_mixed_answer_sits_between(embedding: EmbeddingScorer) -> None:
-    mixed = score(embedding, BREAK_CASES[0][0]).value
-    assert score(embedding, ASSISTANT_ANSWERS[0]).value < mixed < score(
-        embedding, JFK_ANSWERS[0]).value
+    assert "claims to be the stock AI" in ai[0].explanation
 
 
 def test_embedding_scores_memory_text(embedding: EmbeddingScorer) -> None:
     summary = ("A typical working day for an AI language model would involve working on a "
                "variety of tasks")
     in_role = "President Kennedy spoke from the White House about Berlin and his family."
-    assert score(embedding, summary, probe=None).value < 0.3 < 0.7 < score(
+    assert score(embedding, summary, probe=None).value < 0.1 < 0.5 < score(
         embedding, in_role, probe=None).value
 
 
@@ -165,21 +159,8 @@ def test_embedding_empty_text_is_unscored(embedding: EmbeddingScorer) -> None:
     assert result.value is None and result.explanation == "empty text"
 
 
-def test_embedding_leaves_out_stock_statements_an_ai_persona_makes(
-        embedding: EmbeddingScorer) -> None:
-    result = score(embedding, "I am an AI assistant.", persona=AI_PERSONA)
-    assert "left out" in result.explanation and result.value > 0.5
-
-
 def test_logistic_mapping() -> None:
-    assert logistic(0.0) == 0.5 and logistic(0.6) > 0.98 and logistic(-0.6) < 0.02
-
-
-def test_missing_embedding_model_is_unscored_not_raised(tmp_path: Path) -> None:
-    files = ModelFiles(model=tmp_path / "none.onnx", tokenizer=tmp_path / "none.json")
-    broken = EmbeddingScorer(MiniLMEmbedder(files))
-    result = run(safe_score(broken, "I am the President.", WHO, JFK, None))
-    assert result.value is None and "EmbeddingModelError" in result.explanation
+    assert logistic(0.0) == 0.5 and logistic(0.1) > 0.95 and logistic(-0.1) < 0.05
 
 
 # --- judge -------------------------------------------------------------------------------
