@@ -143,22 +143,7 @@ def _report_run(result: object) -> bool:
         err.print(f"run {run_dir.name} ended with status {status}: {error}", highlight=False,
                   soft_wrap=True)
         return False
-    _warn_tracker_errors(run_dir)
     return True
-
-
-def _warn_tracker_errors(run_dir: Path) -> None:
-    """Say loudly when a finished run's trackers failed: its rounds or scores have gaps."""
-    from scaffold.recorder import RunRecorder
-
-    try:
-        manifest = RunRecorder(run_dir).read_manifest()
-    except ScaffoldError:
-        return
-    if manifest is not None and manifest.tracker_errors:
-        err.print(f"[bold red]warning:[/] run {run_dir.name} finished with "
-                  f"{manifest.tracker_errors} tracker error(s): some probe rounds or scores are "
-                  "missing (see the tracker_error events in events.jsonl)", soft_wrap=True)
 
 
 def _execute_all(specs: list, replay: Path | None) -> list:
@@ -380,24 +365,16 @@ def export(
     parquet: Annotated[bool, typer.Option(
         "--parquet", help="Write events.parquet and scores.parquet into each run directory "
                           "(needs pyarrow).")] = False,
-    inspect: Annotated[bool, typer.Option(
-        "--inspect", help="Write <run id>.eval, an Inspect AI log (agents as samples, "
-                          "transcripts, identity scores, memory and probe events), into each "
-                          "run directory (needs inspect-ai).")] = False,
 ) -> None:
-    """Export event logs as flat tables for analysis, or as Inspect AI logs."""
-    from scaffold.report import export_inspect, export_parquet
+    """Export event logs as flat tables for analysis."""
+    from scaffold.report import export_parquet
 
     _run_dir_arg(directory)
-    if not (parquet or inspect):
-        _fail(ScaffoldError("choose what to export: --parquet and/or --inspect"), 2)
+    if not parquet:
+        _fail(ScaffoldError("choose what to export: --parquet"), 2)
     skipped: list[str] = []
     try:
-        files = export_parquet(directory, skipped) if parquet else []
-        if inspect:
-            left_out: list[str] = []
-            files += export_inspect(directory, left_out)
-            skipped += [reason for reason in left_out if reason not in skipped]
+        files = export_parquet(directory, skipped)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return
