@@ -35,7 +35,7 @@ import traceback
 from typing import Any
 
 try:  # in the sandbox it lies beside main.py; the runner imports this module from the package
-    import _coding_values as values  # type: ignore[import-not-found]
+    import _coding_values as values  # type: ignore[import-not-found, unused-ignore]
 except ImportError:
     from scaffold.tasks import _coding_values as values
 

@@ -12,6 +12,7 @@ Standard library only: it is also copied into the sandbox, beside the grading ha
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 MAX_DEPTH = 64
@@ -35,11 +36,11 @@ def _encode_float(v: Any) -> list[Any]:
 
 
 def _encode_complex(v: Any) -> list[Any]:
-    return ["c", [float.__repr__(complex.real.__get__(v)),  # type: ignore[attr-defined]
-                  float.__repr__(complex.imag.__get__(v))]]  # type: ignore[attr-defined]
+    return ["c", [float.__repr__(complex.real.__get__(v)),
+                  float.__repr__(complex.imag.__get__(v))]]
 
 
-_SCALARS = {
+_SCALARS: dict[type, Callable[[Any], list[Any]]] = {
     type(None): lambda v: ["n", None],
     bool: lambda v: ["b", v is True],
     int: _encode_int,
@@ -49,8 +50,9 @@ _SCALARS = {
     bytes: lambda v: ["y", bytes.hex(v)],
     bytearray: lambda v: ["y", bytearray.hex(v)],
 }
-_CONTAINERS = {list: ("l", list.__iter__), tuple: ("t", tuple.__iter__),
-               set: ("S", set.__iter__), frozenset: ("F", frozenset.__iter__)}
+_CONTAINERS: dict[type, tuple[str, Callable[[Any], Iterator[Any]]]] = {
+    list: ("l", list.__iter__), tuple: ("t", tuple.__iter__),
+    set: ("S", set.__iter__), frozenset: ("F", frozenset.__iter__)}
 
 
 class _Encoder:
@@ -67,7 +69,7 @@ class _Encoder:
             raise Unencodable(f"the value is nested more than {MAX_DEPTH} levels deep")
         for base in type(value).__mro__:  # the most specific built-in type it derives from
             if base in _SCALARS:
-                return _SCALARS[base](value)  # type: ignore[no-any-return]
+                return _SCALARS[base](value)
             if base in _CONTAINERS:
                 tag, items = _CONTAINERS[base]
                 return [tag, [self.encode(x, depth + 1) for x in items(value)]]

@@ -46,7 +46,7 @@ def defines(code: str, name: str) -> bool:
 def extract_code(reply: str, entry: str) -> str | None:
     """The solution in a reply: the last Python code block defining `entry`, else the last
     Python code block (an unclosed block at the end counts: replies get cut off)."""
-    blocks = [body for lang, body in _FENCE.findall(reply)
+    blocks: list[str] = [body for lang, body in _FENCE.findall(reply)
               if lang.lower() in PYTHON_FENCES and body.strip()]
     if not blocks:
         return None
