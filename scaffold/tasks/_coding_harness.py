@@ -101,8 +101,17 @@ def _evaluate(spec: dict[str, Any], source: str | None, send: Any) -> None:
                 raise values.Unencodable(f"the value is too large to compare ({len(line)} "
                                          f"characters encoded, at most {LINE_CHARS})")
         except BaseException as exc:  # noqa: BLE001
-            line = json.dumps({"i": i, "error": f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]})
+            line = json.dumps({"i": i, "error": _describe(exc)})
         send(line)
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: message`, bounded (the message is the code's, and may itself fail)."""
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except BaseException:  # noqa: BLE001
+        text = f"{type(exc).__name__} (its message could not be shown)"
+    return text[:ERROR_CHARS]
 
 
 def _child(spec: dict[str, Any], source: str | None, results_w: int, out_w: int) -> None:

@@ -234,3 +234,17 @@ def test_values_round_trip_and_malformed_encodings_are_refused() -> None:
                 ["S", [["l", []]]], ["f", "1" * 100], ["i", ""]):
         with pytest.raises(ValueError):
             decode(bad)
+
+
+def test_an_exception_whose_message_fails_is_still_a_reported_failure() -> None:
+    report = grade_code("""
+        class Odd(Exception):
+            def __str__(self):
+                raise RuntimeError('no message')
+        def fizzbuzz(n):
+            if n == 5:
+                raise Odd()
+            return ['FizzBuzz'] if n == 15 else [str(i) for i in range(1, n + 1)]
+    """)
+    assert report.passed == 4 and not report.solved
+    assert report.failures == ['fizzbuzz(5) -> Odd (its message could not be shown)']
