@@ -192,13 +192,17 @@ def parse_yaml(text: str, source: str, kind: str = "YAML") -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         context = getattr(exc, "context", None)
         problem = f"{context}, {problem}" if context and mark else problem
+        if isinstance(exc, yaml.reader.ReaderError):
+            where = f"character {exc.position + 1}: "
         raise ConfigError(source, [f"invalid {kind}: {where}{problem}"]) from None
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
+    except Exception as exc:  # a constructor choking on a tagged value (!!timestamp "x"), or an
+        # integer of 5,000 digits: whatever a hostile file provokes, it is an invalid file
         reason = str(exc).split(";")[0]
-        raise ConfigError(source, [f"invalid {kind}: a value cannot be read: {reason}"]) from None
+        raise ConfigError(source, [f"invalid {kind}: a value cannot be read "
+                                   f"({type(exc).__name__}: {reason})"]) from None
     finally:
         loader.dispose()
 

@@ -170,6 +170,12 @@ def test_unsafe_tags_are_refused() -> None:
         "x: !!python/object/apply:os.system ['true']")
 
 
+@pytest.mark.parametrize("text", ['a: !!timestamp "nope"', 'a: !!int "x"', 'a: !!float "x"',
+                                  'a: !!binary "x!"', "a: \x00", "a: !!omap [b]"])
+def test_values_no_constructor_can_read_are_errors(text: str) -> None:
+    assert yaml_problem(text).startswith("invalid YAML: ")
+
+
 def test_oversize_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     path.write_text("a: 1\n" + "#" * (MAX_BYTES + 10), encoding="utf-8")
