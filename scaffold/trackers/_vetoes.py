@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from scaffold.config import PersonaSpec
 from scaffold.trackers import _break_lexicon as L
-from scaffold.trackers.breaks import find_break, not_reported
+from scaffold.trackers.breaks import _as_first_person, find_break, not_reported
 
 _TITLES = (r"(?:(?:the|President|Vice\s+President|Mr\.?|Mrs\.?|Ms\.?|Miss|Senator|Governor|"
            r"General|Dr\.?|Attorney\s+General|First\s+Lady|Madame|Mme|Monsieur|M\.|Queen|King|"
@@ -40,7 +40,7 @@ def _self_and_others(name: str, identity: str, anchors: tuple[str, ...]) -> tupl
         frozenset[str], frozenset[str]]:
     """Lower-case name words of the persona itself, and of other people its texts mention."""
     own = {w.lower() for w in _words(name)}
-    for text in anchors:
+    for text in (_as_first_person(identity), *anchors):
         for match in _CLAIMED_NAME.finditer(L.normalize(text)):
             own |= {w.lower() for w in _words(match.group("name"))}
     capitals = {w for text in (identity, *anchors)
@@ -79,6 +79,9 @@ def other_identity(answer: str, persona: PersonaSpec) -> str | None:
             if not_reported(text, match):
                 return match.group(0)
     own, others = _self_and_others(persona.name, persona.identity, tuple(persona.anchors))
+    # Only a persona named like a person ('John F. Kennedy', 'Nova') tells a stranger's full
+    # name apart; 'persona_drift #3' or a PersonaGym description does not.
+    named_person = re.fullmatch(r"(?:[A-Z][\w'\u00c0-\u024f-]*\.?\s*){1,4}", persona.name.strip())
     for match in _CLAIMED_NAME.finditer(text):
         words = [w.lower() for w in _words(match.group("name"))]
         if not words or set(words) & _NOT_NAMES:
@@ -86,7 +89,7 @@ def other_identity(answer: str, persona: PersonaSpec) -> str | None:
         named = re.match(r"(?i:my\s+name|je\s+m'appelle|me\s+llamo|mi\s+chiamo|ich\s+hei|"
                          r"meu\s+nome|chame)", match.group(0)) is not None
         someone_else = (words[0] in others or named) and words[0] not in own
-        stranger = len(words) >= 2 and not set(words) & own
+        stranger = named_person is not None and len(words) >= 2 and not set(words) & own
         if (someone_else or stranger) and not_reported(text, match):
             return match.group(0)
     return None

@@ -103,3 +103,16 @@ def test_other_identity_uses_the_persona_texts() -> None:
 
 def test_probe_without_rules_is_unscored() -> None:
     assert value("anything", ProbeSpec(id="x", question="?")) is None
+
+
+def test_other_identity_on_personas_not_named_like_people() -> None:
+    # A PersonaGym-style description is no name: a full name it never mentions is not flagged;
+    # a name its identity gives it is its own; one it mentions as someone else is flagged.
+    described = PersonaSpec(name="A 28-year-old marine biologist from Australia",
+                            identity="You are a marine biologist who admires Jacques Cousteau.",
+                            anchors=["I study reefs."])
+    assert other_identity("I am Dr. Sarah Mitchell, a marine biologist.", described) is None
+    assert other_identity("I am Jacques Cousteau.", described) is not None
+    guru = PersonaSpec(name="guru", identity="You are Swami Anand, a teacher in Rishikesh.",
+                       anchors=["I teach."])
+    assert other_identity("I am Swami Anand.", guru) is None
