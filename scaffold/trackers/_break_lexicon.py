@@ -121,7 +121,9 @@ EN_VERBS_SAID = (r"(?:said|says|explained|explains|replied|replies|answered|answ
                  r"referred\s+to\s+itself)")
 
 # --- French, German, Spanish, Italian, Portuguese (accents stripped) ------------------------
-FR_STRONG = (r"(?:IA|(?-i:AI)|intelligence\s+artificielle|(?:grand\s+|petit\s+)?modele\s+(?:de\s+"
+_EN_MIXED = r"(?:large\s+)?language\s+model|AI\s+assistant"
+"""English nouns inside another language's sentence ('je suis un language model')."""
+FR_STRONG = (r"(?:IA|(?-i:AI)|" + _EN_MIXED + r"|intelligence\s+artificielle|(?:grand\s+|petit\s+)?modele\s+(?:de\s+"
              r"langage|de\s+langue|linguistique|d'IA|d'intelligence\s+artificielle|de\s+"
              r"traitement\s+du\s+langage)(?:\s+IA)?|(?:grand\s+)?modele\s+IA|LLM|chat\s?bot|"
              r"assistante?\s+d'intelligence\s+artificielle|"
@@ -143,7 +145,7 @@ FR_CONNECTIVES = (r"(?:(?:enfin|plutot|ou\s+plutot|en\s+fait|en\s+realite|c'est\
                   r"juste|seulement|simplement|bien\s+sur|au\s+fond|vraiment|aussi|"
                   r"evidemment|en\s+verite|techniquement|en\s+tout\s+cas)[\s,]+)*")
 
-DE_STRONG = (r"(?:KI(?:\s+(?:Sprachmodell|Assistent(?:in)?|Modell|System|Chatbot|"
+DE_STRONG = (r"(?:" + _EN_MIXED + r"|KI(?:\s+(?:Sprachmodell|Assistent(?:in)?|Modell|System|Chatbot|"
              r"Programm))?|kunstliche\s+Intelligenz|(?:gro(?:ß|ss)e[snr]?\s+)?"
              r"(?:KI\s+)?Sprachmodell|LLM|Chatbot|(?:virtuelle[rn]?|digitale[rn]?)\s+"
              r"Assistent(?:in)?|(?-i:AI))")
@@ -158,7 +160,7 @@ DE_COPULA = r"(?:\b[Ii]ch\s+bin|\bbin\s+ich)"
 DE_CONNECTIVES = (r"(?:(?:nur|blo(?:ß|ss)|lediglich|eigentlich|wirklich|auch|einfach|"
                   r"tatsachlich|im\s+Grunde|in\s+Wahrheit|naturlich|also)[\s,]+)*")
 
-ES_STRONG = (r"(?:IA|inteligencia\s+artificial|(?:gran\s+)?modelo\s+(?:de\s+lenguaje|"
+ES_STRONG = (r"(?:" + _EN_MIXED + r"|IA|inteligencia\s+artificial|(?:gran\s+)?modelo\s+(?:de\s+lenguaje|"
              r"linguistico|de\s+IA|de\s+inteligencia\s+artificial)(?:\s+(?:grande|de\s+gran\s+"
              r"(?:escala|tamano)|de\s+IA))?|LLM|chat\s?bot|asistente\s+(?:virtual|de\s+IA|de\s+"
              r"inteligencia\s+artificial|digital|conversacional|inteligente))")
@@ -168,7 +170,7 @@ ES_NP = (rf"(?:(?:una?|el|la|tu|su|solo\s+una?|solamente\s+una?|simplemente\s+un
          rf"(?P<weak>{ES_WEAK})(?![\w'])|(?P<product>{PRODUCTS})")
 ES_COPULA = r"(?:\b(?:yo\s+)?soy|\bsolo\s+soy|\bsolamente\s+soy)"
 
-IT_STRONG = (r"(?:(?-i:IA|AI)|intelligenza\s+artificiale|modello\s+(?:linguistico|di\s+linguaggio|"
+IT_STRONG = (r"(?:" + _EN_MIXED + r"|(?-i:IA|AI)|intelligenza\s+artificiale|modello\s+(?:linguistico|di\s+linguaggio|"
              r"di\s+IA)(?:\s+di\s+grandi\s+dimensioni)?|(?:grande\s+)?modello\s+linguistico|"
              r"LLM|chat\s?bot|assistente\s+(?:virtuale|IA|digitale|di\s+IA|"
              r"conversazionale|AI|di\s+intelligenza\s+artificiale))")
@@ -178,7 +180,7 @@ IT_NP = (rf"(?:(?:un'|una|un|uno|il|la|l'|solo\s+un[oa']?|solamente\s+un[oa']?|"
          rf"(?:un'|una|un|uno|il|la|l')\s*(?P<weak>{IT_WEAK})(?![\w'])|(?P<product>{PRODUCTS})")
 IT_COPULA = r"(?:\b(?:io\s+)?sono(?:\s+solo|\s+soltanto|\s+semplicemente)?)"
 
-PT_STRONG = (r"(?:IA|inteligencia\s+artificial|modelo\s+(?:de\s+linguagem|linguistico|de\s+"
+PT_STRONG = (r"(?:" + _EN_MIXED + r"|IA|inteligencia\s+artificial|modelo\s+(?:de\s+linguagem|linguistico|de\s+"
              r"IA)(?:\s+(?:grande|de\s+grande\s+escala))?|(?:grande\s+)?modelo\s+de\s+"
              r"linguagem|LLM|chat\s?bot|assistente\s+(?:virtual|de\s+IA|digital|"
              r"inteligente|de\s+inteligencia\s+artificial))")

@@ -222,7 +222,8 @@ BREAK_RULES: tuple[BreakRule, ...] = (
           rf"presents|referred\s+to|refers\s+to|revealed|reveals|called|calls)\s+(?:itself|"
           rf"himself|herself)\s+(?:as\s+)?{L.EN_NP}", third_person_self),
     _rule("played by an AI", rf"\b(?:simulated|played|portrayed|voiced|generated|"
-          rf"impersonated|role\s?played|acted|written|imitated|emulated)\s+by\s+(?:an?\s+|the\s+)?"
+          rf"impersonated|role\s?played|acted|written|imitated|emulated|provided|powered|run|"
+          rf"operated|driven)\s+by\s+(?:an?\s+|the\s+)?"
           rf"{L.EN_MOD}(?P<term>{L.EN_STRONG})\b"),
     _rule("talking to an AI", rf"\b(?:the\s+)?(?:user|visitor|human|customer|caller)s?\s+"
           rf"(?:\w+\s+){{0,2}}?(?:talked|talks|talking|spoke|speaks|speaking|chatted|chats|"
@@ -236,6 +237,9 @@ BREAK_RULES: tuple[BreakRule, ...] = (
           None, None),
     _rule("AI claim (French)",
           rf"{L.FR_COPULA}{L.APPOSITIVE}[\s,]*{L.FR_CONNECTIVES}(?:{L.FR_NP})", first_person),
+    _rule("played by an AI (French)",
+          rf"\b(?:fourni|simule|joue|genere|incarne|interprete|propulse|alimente|anime|"
+          rf"pilote|imite)e?s?\s+par\s+(?:une?\s+|l')?(?P<term>{L.FR_STRONG})(?![\w'])"),
     _rule("'as an AI' (French)",
           rf"\b(?:en\s+tant\s+qu(?:e\s+|')|etant\s+)(?:{L.FR_NP})"),
     _rule("the AI in the third person (French)",
