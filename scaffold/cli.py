@@ -143,7 +143,22 @@ def _report_run(result: object) -> bool:
         err.print(f"run {run_dir.name} ended with status {status}: {error}", highlight=False,
                   soft_wrap=True)
         return False
+    _warn_tracker_errors(run_dir)
     return True
+
+
+def _warn_tracker_errors(run_dir: Path) -> None:
+    """Say loudly when a finished run's trackers failed: its rounds or scores have gaps."""
+    from scaffold.recorder import RunRecorder
+
+    try:
+        manifest = RunRecorder(run_dir).read_manifest()
+    except ScaffoldError:
+        return
+    if manifest is not None and manifest.tracker_errors:
+        err.print(f"[bold red]warning:[/] run {run_dir.name} finished with "
+                  f"{manifest.tracker_errors} tracker error(s): some probe rounds or scores are "
+                  "missing (see the tracker_error events in events.jsonl)", soft_wrap=True)
 
 
 def _execute_all(specs: list, replay: Path | None) -> list:

@@ -46,6 +46,12 @@ class RunManifest(BaseModel):
     resumes: int = 0
     failures: list[dict[str, Any]] = Field(default_factory=list)
     """Every failure of this run: when, at which step, and why (kept across resumes)."""
+    tracker_errors: int = 0
+    """Tracker failures (`tracker_error` events): a `done` run with any has gaps in its
+    probe rounds or scores."""
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    """How every model role sampled: temperature, top_p, base seed, max_tokens (and the
+    probes' samples), per agent for agent, summarizer and notes."""
 
 
 FLUSH_S = 0.1

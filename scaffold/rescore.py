@@ -15,7 +15,7 @@ from scaffold.events import Event, MemoryEvent, MessageEvent, ProbeEvent, ScoreE
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
 from scaffold.recorder import RunRecorder, read_events
 from scaffold.trackers.generic import probe_set
-from scaffold.trackers.probes import MEMORY_TEXT_KINDS, safe_score
+from scaffold.trackers.probes import MEMORY_TEXT_KINDS, probe_params, probe_seed, safe_score
 from scaffold.trackers.replies import reply_question
 from scaffold.trackers.scoring import Scorer, needs_probe
 
@@ -137,10 +137,10 @@ class Rescorer:
             for sample in range(schedule.samples):
                 messages = [*context, {"role": "user", "content": probe.question}]
                 ctx = CallContext("probe", first.agent_id, first.step, meta, sample)
+                base = self.spec.seed if schedule.seed is None else schedule.seed
+                seed = probe_seed(base, first.agent_id or "", first.round_id, probe.id, sample)
                 reply = await client.complete(model, messages, ctx,
-                                              temperature=schedule.temperature,
-                                              max_tokens=schedule.max_tokens,
-                                              seed=self.spec.seed + sample)
+                                              **probe_params(schedule, seed))
                 event = bus.emit(ProbeEvent, agent_id=first.agent_id, step=first.step,
                                  round_id=f"{first.round_id}-{self.pass_id}", probe_id=probe.id,
                                  question=probe.question, answer=reply.content, sample=sample,

@@ -16,10 +16,10 @@ from typing import Any
 from scaffold import registry
 from scaffold.assembly import build_agent, build_task, build_trackers
 from scaffold.bus import EventBus
-from scaffold.config import ExperimentSpec
+from scaffold.config import ExperimentSpec, sampling_record
 from scaffold.control_runner import RunControls
-from scaffold.errors import RunDirError, ScaffoldError
-from scaffold.events import MemoryEvent, MessageEvent, RunEnd, RunStart
+from scaffold.errors import CassetteMiss, RunDirError, ScaffoldError
+from scaffold.events import Event, MemoryEvent, MessageEvent, RunEnd, RunStart, TrackerErrorEvent
 from scaffold.messages import Message
 from scaffold.models import CassetteReader, CassetteWriter, ModelClient, truncate_cassette
 from scaffold.recorder import RunManifest, RunRecorder, package_versions, read_events
@@ -85,6 +85,7 @@ class Run:
         self.recorder = RunRecorder(run_dir)
         self.run_id = run_dir.name
         self._manifest_written = 0.0
+        self.client: ModelClient | None = None
 
     async def execute(self, on_step: StepCallback | None = None) -> RunResult:
         """Run (or resume) to the end; the run directory is consistent however this ends.
@@ -106,6 +107,7 @@ class Run:
             replay_of=str(self.replay_from) if self.replay_from else None,
             memory_plans={a.id: [{"backend": name, "settings": a.memory.settings_for(name)}
                                  for name in a.memory.plan()] for a in self.spec.agents},
+            sampling=sampling_record(self.spec),
         )
         from scaffold.checkpoints import InlineSqliteSaver
         from scaffold.gc_tuning import settle_for_runs
@@ -127,6 +129,8 @@ class Run:
         bus = EventBus(self.run_id, start_seq=keep or 0)
         bus.subscribe(self.recorder.write, primary=True)
         previous = manifest.error if resuming and manifest.status == "failed" else None
+        manifest.tracker_errors = count_tracker_errors(self.recorder.events_path)
+        bus.subscribe(lambda event: _count_error(manifest, event))
         manifest.status, manifest.error = "running", None
         manifest.resumes += 1 if resuming else 0
         self.recorder.write_manifest(manifest)
@@ -139,6 +143,7 @@ class Run:
         task: Any = None
         try:
             agents, trackers, unfinished, client = self._build(bus, cassette, saved)
+            self.client = client
             task, start = self._task(client, agents, saved)
             for rt in unfinished:  # finish the act a failure interrupted, from its last node
                 await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
@@ -165,7 +170,8 @@ class Run:
         """Client, trackers and agents, with memory restored from the checkpoints."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
-                             limits=self.limits, endpoints=self.spec.endpoints)
+                             limits=self.limits, endpoints=self.spec.endpoints,
+                             local=self.spec.local)
         trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
         agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]
@@ -238,6 +244,7 @@ class Run:
                     {"step": step, "pending": pending, "turn": turn.model_dump(mode="json")},
                     {"configurable": {"thread_id": rt.id}}, context=rt, durability="exit",
                 )
+                self._check_replay()
             manifest.steps_done = max(manifest.steps_done, step)
             if time.monotonic() - self._manifest_written >= 1.0 or step == self.spec.steps:
                 self.recorder.write_manifest(manifest)  # progress for watchers, at most 1/s
@@ -247,6 +254,19 @@ class Run:
             step += 1
         await controls.apply()
         await trackers.call("on_run_end", agents)
+        self._check_replay()
+
+    def _check_replay(self) -> None:
+        """A replay fails on any call its cassette lacks, also one whose error a tracker or a
+        scorer swallowed (probe, judge): its numbers would not be the recorded run's.
+
+        Raises:
+            CassetteMiss: the first request the cassette lacked.
+        """
+        if self.client is not None and self.client.replay_misses:
+            misses = self.client.replay_misses
+            more = f" (and {len(misses) - 1} more)" if len(misses) > 1 else ""
+            raise CassetteMiss(misses[0] + more)
 
     def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,
                        agents: list[AgentRuntime], first_step: int) -> RunResult:
@@ -267,6 +287,19 @@ class Run:
         if not isinstance(exc, ScaffoldError):
             raise exc
         return RunResult(self.run_dir, status, error=reason)
+
+
+def _count_error(manifest: RunManifest, event: Event) -> None:
+    if isinstance(event, TrackerErrorEvent):
+        manifest.tracker_errors += 1
+
+
+def count_tracker_errors(events_path: Path) -> int:
+    """Tracker errors already in an event log (a resumed run goes on counting from there)."""
+    if not events_path.exists():
+        return 0
+    with events_path.open(encoding="utf-8") as fh:
+        return sum('"type":"tracker_error"' in line for line in fh)
 
 
 def prepare_replay_dir(spec: ExperimentSpec, source: Path) -> Path:

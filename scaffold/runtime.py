@@ -103,17 +103,26 @@ class AgentRuntime:
         await self.trackers.call("before_memory_event", self, kind, agent_id=self.id,
                                  step=self.step)
 
+    def _base_seed(self, *seeds: int | None) -> int:
+        """The first configured seed of a role, else the run's."""
+        return next((s for s in seeds if s is not None), self.seed)
+
     async def _summarizer_call(self, messages: list[dict[str, Any]], max_tokens: int,
                                attempt: int = 0) -> Completion:
+        sampling = self.spec.summarizer
         return await self.call("summarizer", messages, model=self.summarizer_model,
                                sample=attempt, max_tokens=max_tokens,
-                               temperature=0.0 if attempt == 0 else 0.7,
-                               seed=self.seed + attempt)
+                               temperature=sampling.temperature if attempt == 0
+                               else sampling.retry_temperature, top_p=sampling.top_p,
+                               seed=self._base_seed(sampling.seed) + attempt)
 
     async def _notes_call(self, messages: list[dict[str, Any]], max_tokens: int) -> Completion:
-        gen = self.spec.generation
-        return await self.call("notes", messages, temperature=gen.temperature,
-                               max_tokens=max_tokens, seed=self.seed + self.step)
+        gen, notes = self.spec.generation, self.spec.notes
+        temperature = gen.temperature if notes.temperature is None else notes.temperature
+        return await self.call("notes", messages, temperature=temperature,
+                               top_p=gen.top_p if notes.top_p is None else notes.top_p,
+                               max_tokens=max_tokens,
+                               seed=self._base_seed(notes.seed, gen.seed) + self.step)
 
     async def respond(self, tool_round: int = 0) -> Message:
         """Call the agent's model on its current context and add the reply."""
@@ -123,8 +132,8 @@ class AgentRuntime:
         gen = self.spec.generation
         tools = [t.schema() for t in self.tools().values()] or None
         reply = await self.call("agent", model_input.messages, temperature=gen.temperature,
-                                max_tokens=gen.max_tokens, seed=self.seed + self.step,
-                                tools=tools)
+                                top_p=gen.top_p, max_tokens=gen.max_tokens,
+                                seed=self._base_seed(gen.seed) + self.step, tools=tools)
         suffix = f"a{tool_round}" if reply.tool_calls else "a"
         message = Message(id=f"{self.id}-{self.step}-{suffix}", role="assistant",
                           content=reply.content, author=self.id, step=self.step,

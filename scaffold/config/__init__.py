@@ -27,6 +27,12 @@ from scaffold.config._task import (
 )
 from scaffold.config._loading import apply_overrides, format_validation_error, parse_experiment
 from scaffold.config._routing import routing_problem
+from scaffold.config._sampling import (
+    LocalModelSpec,
+    SamplingSpec,
+    SummarizerSampling,
+    sampling_record,
+)
 from scaffold.config._settings import apply_setting, apply_settings
 from scaffold.config._sweep import expand_sweep, sweep_points
 from scaffold.config._yaml import MAX_BYTES, parse_yaml, read_yaml_file
@@ -75,6 +81,10 @@ __all__ = [
     "SelfChatSpec",
     "SimUserSpec",
     "JudgeSpec",
+    "LocalModelSpec",
+    "SamplingSpec",
+    "SummarizerSampling",
+    "sampling_record",
     "NotesSpec",
     "VectorSpec",
     "AgentSpec",

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from scaffold.config._base import SLUG, Spec
 from scaffold.config._endpoint import EndpointSpec, check_endpoint_keys
 from scaffold.config._memory import MemorySpec
 from scaffold.config._persona import PersonaSpec
+from scaffold.config._sampling import LocalModelSpec, SamplingSpec, SummarizerSampling
 from scaffold.config._task import TaskSpec
 
 DEFAULT_MODEL = "local/qwen2.5-0.5b-instruct"
 """The embedded default: runs in-process on a CPU, offline, with no keys."""
 
 
-class GenerationSpec(Spec):
-    """Sampling settings for the agent's own replies."""
+class GenerationSpec(SamplingSpec):
+    """Sampling settings for the agent's own replies (each reply's seed: seed + step)."""
 
     temperature: float = Field(default=0.7, ge=0, le=2)
     """Sampling temperature."""
@@ -38,12 +39,23 @@ class AgentSpec(Spec):
     """The memory condition."""
     generation: GenerationSpec = Field(default_factory=GenerationSpec)
     """Sampling for the agent's replies."""
+    summarizer: SummarizerSampling = Field(default_factory=SummarizerSampling)
+    """Sampling for this agent's summaries (model: memory.summary.model / models.summarizer)."""
+    notes: SamplingSpec = Field(default_factory=SamplingSpec)
+    """Sampling for the notes this agent writes (its own model; token cap:
+    memory.notes.max_tokens); temperature, top_p and seed default to `generation`'s."""
     probe: bool = True
     """Ask this agent identity probes (e.g. probe only one side of a self-chat)."""
 
 
-class ProbeSchedule(Spec):
-    """When probe rounds run, what they ask, how answers are sampled and scored."""
+class ProbeSchedule(SamplingSpec):
+    """When probe rounds run, what they ask, how answers are sampled and scored.
+
+    By default each probe is answered 3 times at temperature 0.7 (the agent's own default), so
+    a round's score is a share of sampled answers rather than one greedy answer; every answer has
+    its own seed, derived from `seed` (or the run's), the agent, the round, the probe and the
+    sample. For greedy answers set `temperature: 0` and `samples: 1`.
+    """
 
     enabled: bool = True
     """Turn probes off entirely (same as --no-probes)."""
@@ -56,12 +68,12 @@ class ProbeSchedule(Spec):
     """Run a final round when the run ends."""
     generic: bool = True
     """Add the built-in generic identity probes to the persona's own."""
-    temperature: float = Field(default=0.0, ge=0, le=2)
+    temperature: float = Field(default=0.7, ge=0, le=2)
     """Sampling temperature for probe answers."""
     max_tokens: int = Field(default=64, ge=1)
     """Token cap for one probe answer."""
-    samples: int = Field(default=1, ge=1, le=16)
-    """Answers sampled per probe."""
+    samples: int = Field(default=3, ge=1, le=16)
+    """Answers sampled per probe (more than 1 needs temperature > 0)."""
     scorers: list[str] = Field(default_factory=lambda: ["rules", "break", "embedding"])
     """Scorers applied to every answer (registry names: rules, break, embedding, judge, ...)."""
     score_memory: bool = True
@@ -82,6 +94,14 @@ class ProbeSchedule(Spec):
             raise ValueError(f"unknown scorer {', '.join(map(repr, unknown))}; "
                              f"known: {', '.join(sorted(known))}")
         return names
+
+    @field_validator("samples")
+    @classmethod
+    def _samples_vary(cls, samples: int, info: ValidationInfo) -> int:
+        if samples > 1 and info.data.get("temperature") == 0:
+            raise ValueError(f"{samples} samples at temperature 0 are the same answer asked "
+                             "again; set probes.temperature above 0, or samples: 1")
+        return samples
 
 
 class ExecutionSpec(Spec):
@@ -131,7 +151,7 @@ class SweepSpec(Spec):
         return self
 
 
-class JudgeSpec(Spec):
+class JudgeSpec(SamplingSpec):
     """The LLM judge: a 0-3 role-adherence rubric."""
 
     rubric: str | None = None
@@ -222,6 +242,8 @@ class ExperimentSpec(Spec):
     """Probe schedule."""
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     """LLM judge settings (model: models.judge)."""
+    local: LocalModelSpec = Field(default_factory=LocalModelSpec)
+    """The embedded model's context size and threads (for `local/...` models)."""
     sweep: SweepSpec | None = None
     """Axes to cross into several runs (see `scaffold plan`)."""
     fork: ForkSource | None = None

@@ -106,6 +106,10 @@ class SimUserSpec(Spec):
     """Token cap for one user turn."""
     temperature: float = Field(default=0.7, ge=0, le=2)
     """Sampling temperature of the user model."""
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    """Nucleus sampling of the user model (None: the provider's default)."""
+    seed: int | None = None
+    """Base seed of the user's turns (each turn: seed + step); None: the run's seed."""
 
 
 class TaskSpec(Spec):

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import scaffold  # noqa: F401  (must precede litellm)
-from scaffold.config import NO_KEY, EndpointSpec, RetrySpec, endpoint_for
-from scaffold.errors import ModelError
+from scaffold.config import NO_KEY, EndpointSpec, LocalModelSpec, RetrySpec, endpoint_for
+from scaffold.errors import CassetteMiss, ModelError
 from scaffold.events import ModelCallEvent, ModelRetryEvent
 from scaffold.models.cassette import (
     CassetteEntry,
@@ -138,13 +138,21 @@ class ModelClient:
             re-scoring: recorded calls are free, new ones are made and recorded).
         limits: model-call limits shared with other runs (calls in flight, requests/minute).
         endpoints: servers of remote models by model name or provider (the spec's `endpoints`).
+        local: the embedded model's runtime settings (`local:`), passed to `local/...` calls.
+
+    Attributes:
+        replay_misses: what every request the replay cassette lacked was (the caller may have
+            swallowed the error, e.g. a scorer; the runner fails the run on any).
     """
 
     def __init__(self, emit: Emit, retry: RetrySpec | None = None,
                  cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
                  live_fallback: bool = False, limits: Any = None,
-                 endpoints: dict[str, EndpointSpec] | None = None):
+                 endpoints: dict[str, EndpointSpec] | None = None,
+                 local: LocalModelSpec | None = None):
         self.emit = emit
+        self.replay_misses: list[str] = []
+        self.local = local
         self.retry = retry or RetrySpec()
         self.cassette = cassette
         self.replay = replay
@@ -183,7 +191,11 @@ class ModelClient:
         key = request_hash(model, messages, params)
         start = time.perf_counter()
         if self.replay is not None and (not self.live_fallback or self.replay.find(key)):
-            entry = self.replay.take(key, model, ctx.purpose)
+            try:
+                entry = self.replay.take(key, model, ctx.purpose)
+            except CassetteMiss as exc:
+                self.replay_misses.append(str(exc))
+                raise
             self._record_call(model, key, ctx, entry.response, start, 1, replayed=True)
             return Completion(**entry.response.model_dump(), request_hash=key)
         response, attempts = await self._call_with_retries(model, messages, ctx, params)
@@ -246,6 +258,8 @@ class ModelClient:
 
         meta = {"purpose": ctx.purpose, "agent_id": ctx.agent_id, "step": ctx.step,
                 "sample": ctx.sample, "persona": ctx.persona}
+        if self.local is not None and model.startswith("local/"):
+            meta["local"] = self.local.model_dump()
         litellm.drop_params = True  # providers reject params they lack (e.g. seed)
         litellm.suppress_debug_info = True
         kwargs = dict(model=model, messages=messages, num_retries=0, timeout=self.retry.timeout_s,

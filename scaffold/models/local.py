@@ -124,7 +124,8 @@ class _LoadedModel:
                                    add_bos=not result.added_special, special=True)
 
 
-_models: dict[Path, _LoadedModel] = {}
+_models: dict[tuple[Path, int, int], _LoadedModel] = {}
+"""Loaded models by (file, n_ctx, n_threads)."""
 _models_lock = threading.Lock()
 
 
@@ -142,21 +143,30 @@ def _n_ctx() -> int:
     return value
 
 
-def _load(path: Path) -> _LoadedModel:
-    """The loaded model for `path`, loading it on first use."""
+def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
+    """The loaded model for `path`, loading it on first use.
+
+    Args:
+        path: the GGUF file.
+        settings: the run's `local:` settings (n_ctx, n_threads); missing or None values fall
+            back to SCAFFOLD_LOCAL_N_CTX (else 4096) and every core.
+    """
+    settings = settings or {}
+    key = (path, int(settings.get("n_ctx") or _n_ctx()),
+           int(settings.get("n_threads") or os.cpu_count() or 1))
     with _models_lock:
-        if path in _models:
-            return _models[path]
+        if key in _models:
+            return _models[key]
         from llama_cpp import Llama
 
         try:
-            llama = Llama(model_path=str(path), n_ctx=_n_ctx(), n_threads=os.cpu_count(),
+            llama = Llama(model_path=str(path), n_ctx=key[1], n_threads=key[2],
                           seed=DEFAULT_SEED, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load {path}: {exc}. Is it a GGUF file this version of "
                              f"llama-cpp-python supports?") from None
-        _models[path] = _LoadedModel(llama)
-        return _models[path]
+        _models[key] = _LoadedModel(llama)
+        return _models[key]
 
 
 def prepare(model: str, notify: Callable[[str], None]) -> None:
@@ -175,7 +185,7 @@ def prepare(model: str, notify: Callable[[str], None]) -> None:
                    f"into {cache_dir()} and checking its SHA-256 (first run only)")
     path = resolve_model_path(name)
     with _models_lock:
-        loaded = path in _models
+        loaded = any(key[0] == path for key in _models)
     if not loaded:
         notify(f"loading {path.name} into memory")
         _load(path)
@@ -287,10 +297,11 @@ def release_run(run_id: str) -> None:
 
 
 def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any],
-              owner: Owner = ("", "", "agent"), measuring: bool = False) -> dict[str, Any]:
+              owner: Owner = ("", "", "agent"), measuring: bool = False,
+              settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """One blocking chat completion, mapping failures to litellm-compatible errors."""
     try:
-        loaded = _load(resolve_model_path(model))
+        loaded = _load(resolve_model_path(model), settings)
     except ModelError as exc:  # not transient: 404 keeps litellm callers from retrying
         raise CustomLLMError(status_code=404, message=str(exc)) from None
     try:
@@ -300,7 +311,8 @@ def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any]
         if "exceed context window" in str(exc):
             raise litellm.ContextWindowExceededError(
                 message=f"{PROVIDER}/{model}: {exc}; shorten the conversation or raise "
-                        f"SCAFFOLD_LOCAL_N_CTX", model=f"{PROVIDER}/{model}", llm_provider=PROVIDER,
+                        "local.n_ctx in the config", model=f"{PROVIDER}/{model}",
+                llm_provider=PROVIDER,
             ) from None
         raise CustomLLMError(status_code=400, message=f"{PROVIDER}/{model}: {exc}") from None
     except RuntimeError as exc:
@@ -325,7 +337,9 @@ def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
     uses_tools = bool(tools) or any(m.get("role") == "tool" or m.get("tool_calls")
                                     for m in messages)
     prompt = with_tools(messages, tools) if uses_tools else chat_messages(messages)
-    result = _generate(model, prompt, sampling_params(optional_params), owner, measuring)
+    meta = ((litellm_params or {}).get("metadata") or {}).get("scaffold") or {}
+    result = _generate(model, prompt, sampling_params(optional_params), owner, measuring,
+                       meta.get("local"))
     choice = result["choices"][0]
     usage = result.get("usage") or {}
     text, calls = parse_tool_calls(choice["message"].get("content") or "", tools)

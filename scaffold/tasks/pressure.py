@@ -199,7 +199,8 @@ class PressureTask(PerAgentTask):
         completion = await self.ctx.complete(
             self.prompt(agent_id, push), agent_id=agent_id, step=step,
             persona=self.user_persona, temperature=self.user.temperature,
-            max_tokens=self.user.max_tokens, seed=self.ctx.seed + step)
+            top_p=self.user.top_p, max_tokens=self.user.max_tokens,
+            seed=(self.ctx.seed if self.user.seed is None else self.user.seed) + step)
         text = first_sentences(clean_user_text(completion.content or "", self.speakers))
         said = {_key(h["user"]) for h in self.agent_state[agent_id].get("history", [])}
         if not text or REFUSAL.search(text) or _key(text) in said:

@@ -119,6 +119,8 @@ class JudgeScorer:
         self.rubric: str | None = settings.get("rubric")
         self.temperature = float(settings.get("temperature") or 0.0)
         self.max_tokens = int(settings.get("max_tokens") or 160)
+        self.top_p: float | None = settings.get("top_p")
+        self.seed: int | None = settings.get("seed")
         lo, hi = settings.get("scale") or SCALE
         if int(hi) <= int(lo):
             raise ValueError(f"judge.scale: highest score must exceed lowest, got {[lo, hi]}")
@@ -141,7 +143,8 @@ class JudgeScorer:
         messages = build_prompt(persona, probe, answer, persona.judge_rubric or self.rubric)
         agent_id, step = SCORING_FOR.get()
         reply = await self.ctx.complete(messages, purpose="judge", agent_id=agent_id, step=step,
-                                        temperature=self.temperature, max_tokens=self.max_tokens)
+                                        temperature=self.temperature, top_p=self.top_p,
+                                        seed=self.seed, max_tokens=self.max_tokens)
         output = reply.content or ""
         model = self.ctx.judge_model or "judge"
         scale = (persona.judge_scale if persona.judge_rubric and persona.judge_scale

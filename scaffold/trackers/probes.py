@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from scaffold.config import PersonaSpec, ProbeSchedule, ProbeSpec
+from scaffold.errors import CassetteMiss
 from scaffold.events import MemoryEvent, ProbeEvent, ScoreEvent
 from scaffold.redact import redact
 from scaffold.registry import tracker
@@ -25,18 +27,61 @@ MEMORY_TEXT_KINDS = frozenset({"summarize", "summary_rewrite", "note", "core_edi
 async def safe_score(scorer: Scorer, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
                      model_input: list[dict[str, Any]] | None,
                      agent: AgentRuntime | None = None) -> IdentityScore:
-    """Run a scorer; a failure becomes an unscored result, never an exception."""
+    """Run a scorer; a failure becomes an unscored result, never an exception, except a replay
+    miss (a judge call the cassette lacks), which fails the run."""
     if agent is not None:
         SCORING_FOR.set((agent.id, agent.step))
     try:
         return await scorer.score(answer, probe, persona, model_input)
+    except CassetteMiss:
+        raise
     except Exception as exc:
         return IdentityScore(value=None, scorer=scorer.name, version=scorer.version,
                              explanation=redact(f"scorer failed: {type(exc).__name__}: {exc}"))
 
 
+def probe_seed(base: int, agent_id: str, round_id: str, probe_id: str, sample: int) -> int:
+    """The sampling seed of one probe answer: a function of the base seed (the run's, or
+    `probes.seed`), the agent, the round (which holds the step, the trigger and the repeat),
+    the probe and the sample, so that no two answers of a run share a seed by accident and the
+    same answer is asked with the same seed in a replay or a re-probe."""
+    key = f"{base}|{agent_id}|{round_id}|{probe_id}|{sample}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def probe_params(schedule: ProbeSchedule, seed: int) -> dict[str, Any]:
+    """Sampling parameters of one probe call."""
+    return {"temperature": schedule.temperature, "top_p": schedule.top_p,
+            "max_tokens": schedule.max_tokens, "seed": seed}
+
+
+def completed_context(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The context up to its last completed exchange: the messages that follow the last
+    assistant reply without tool calls (a pending user turn, an assistant's tool call and its
+    results) are dropped; the system message (identity and memory) always stays.
+
+    A probe appended to a context that still ends with an unanswered user turn gets that turn
+    answered instead of its own question; cut here, every round asks the persona on the state
+    right after its last completed exchange, with memory as it is now.
+    """
+    end = len(messages)
+    while end > 1 and not _completes_exchange(messages[end - 1]):
+        end -= 1
+    return messages[:end]
+
+
+def _completes_exchange(message: dict[str, Any]) -> bool:
+    return message.get("role") == "assistant" and not message.get("tool_calls")
+
+
 class ProbeTracker(Tracker):
-    """Schedules probe rounds: every K steps, around memory events, and at the end."""
+    """Schedules probe rounds: every K steps, around memory events, and at the end.
+
+    Every round is asked on `completed_context` of the agent's next input: the system message
+    with memory as it is at that moment, and the window up to the last completed exchange (a
+    pending user turn is left out, so that the probe, not that turn, is answered). Each answer
+    is sampled with its own seed (`probe_seed`) at `probes.temperature` / `probes.top_p`.
+    """
 
     name = "probes"
 
@@ -101,7 +146,7 @@ class ProbeTracker(Tracker):
         k = self._rounds.get(key, 0)
         self._rounds[key] = k + 1
         round_id = f"{agent.id}-s{agent.step}-{trigger}" + (f"-{k}" if k else "")
-        context = agent.model_input().messages
+        context = completed_context(agent.model_input().messages)
         for probe in probe_set(agent.persona, self.schedule.generic):
             for sample in range(self.schedule.samples):
                 await self._ask(agent, probe, context, round_id, trigger, sample)
@@ -111,9 +156,10 @@ class ProbeTracker(Tracker):
     async def _ask(self, agent: AgentRuntime, probe: ProbeSpec, context: list[dict[str, Any]],
                    round_id: str, trigger: str, sample: int) -> None:
         messages = [*context, {"role": "user", "content": probe.question}]
+        base = self.seed if self.schedule.seed is None else self.schedule.seed
+        seed = probe_seed(base, agent.id, round_id, probe.id, sample)
         reply = await agent.call("probe", messages, sample=sample,
-                                 temperature=self.schedule.temperature,
-                                 max_tokens=self.schedule.max_tokens, seed=self.seed + sample)
+                                 **probe_params(self.schedule, seed))
         agent.emit(ProbeEvent, round_id=round_id, probe_id=probe.id, question=probe.question,
                    answer=reply.content, sample=sample, trigger=trigger,
                    request_hash=reply.request_hash)
