@@ -83,7 +83,7 @@ def _groups(items: Scored) -> dict[str, Scored]:
     groups: dict[str, Scored] = {"all": items}
     keys: list[Callable[[LabelledItem], str]] = [
         lambda i: f"split={i.split}", lambda i: f"persona={i.persona}",
-        lambda i: f"language={i.language if i.language in ('en', 'fr') else 'other'}",
+        lambda i: f"language={i.language}",
         lambda i: f"kind={i.kind}", lambda i: f"source={i.source}"]
     for key in keys:
         for item, result in items:
@@ -180,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         ctx = judge_context(args.judge) if name == "judge" and args.judge else ScorerContext()
         scored = asyncio.run(score_all(name, items, ctx))
-        figures[name] = {"auroc": auroc_report(name, scored)}
-        if name == "break":
-            figures[name]["classifier"] = break_report(scored)
+        figures[name] = {"classifier": break_report(scored)} if name == "break" else {}
+        figures[name]["auroc"] = auroc_report(name, scored)
         worst_errors(name, scored, args.errors)
         print()
     if args.json:
