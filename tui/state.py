@@ -20,31 +20,15 @@ from scaffold.events import (
     RunStart,
     ScoreEvent,
 )
-from scaffold.metrics import (
-    INDEX,
-    REPLY_BREAK_SCORERS,
-    Breaks,
-    CurvePoint,
-    MetricsSettings,
-    agent_setup,
-    answer_scores,
-    find_breaks,
-    identity_curves,
-    index_scores,
-    probe_rounds,
-    replies,
-    reply_scores,
-)
+from scaffold.metrics import agent_setup
+from tui._curves import IDENTITY_SCORER as IDENTITY_SCORER  # re-exported
+from tui._curves import SMOOTH_STEPS as SMOOTH_STEPS  # re-exported
+from tui._curves import Curves, compute_curves
 from tui._log_lines import LogLine, log_line
 from tui.feed import FeedBatch
 
 T = TypeVar("T")
 
-SMOOTH_STEPS = MetricsSettings().smooth_steps
-"""Steps in the smoothing window (the report's default)."""
-IDENTITY_SCORER = INDEX
-"""The identity index (scaffold.metrics): the agent's headline score; the first scorer when
-absent."""
 MARKERS = {"summarize": "S", "summary_rewrite": "W", "retrieve": "R", "core_edit": "C",
            "note": "N", "truncate": "T", "budget": "B"}
 """Built-in memory event kinds drawn on the drift chart, with their labels."""
@@ -129,34 +113,6 @@ class RoundView:
         """Mean score of the round's answers by one scorer (None if it scored none)."""
         values = self.scores.get(scorer)
         return sum(values) / len(values) if values else None
-
-
-@dataclass(frozen=True)
-class Curves:
-    """An agent's identity curves (the report's definitions) and break episodes: on probe
-    rounds (`by_scorer`, `breaks`) and on its replies (`replies`, `reply_breaks`)."""
-
-    by_scorer: dict[str, list[CurvePoint]]
-    breaks: Breaks
-    replies: dict[str, list[CurvePoint]] = field(default_factory=dict)
-    reply_breaks: Breaks = field(default_factory=Breaks)
-
-    @property
-    def identity(self) -> str | None:
-        """The scorer shown as the identity score."""
-        if IDENTITY_SCORER in self.by_scorer:
-            return IDENTITY_SCORER
-        return next(iter(self.by_scorer), None)
-
-    def latest(self, scorer: str) -> float | None:
-        """The last round's value by `scorer`."""
-        curve = self.by_scorer.get(scorer)
-        return curve[-1].value if curve else None
-
-    def latest_reply(self, scorer: str = INDEX) -> float | None:
-        """The smoothed value of the last reply by `scorer` (one reply alone is noisy)."""
-        curve = self.replies.get(scorer)
-        return curve[-1].smoothed if curve else None
 
 
 class AgentView:
@@ -276,19 +232,9 @@ class AgentView:
         by the report's own functions (the latest score of each answer counts, so re-scores
         replace); recomputed after changes."""
         if self._curves is None or self._curves[0] != self._scored:
-            events: list[Event] = sorted(
-                itertools.chain(*self.rounds.values(), *self.scores.values()),
-                key=lambda e: e.seq)
-            scores = answer_scores(events)
-            by_scorer = identity_curves(probe_rounds(events), scores + index_scores(scores),
-                                        SMOOTH_STEPS).get(self.agent_id, {})
-            said_events = sorted(itertools.chain(*self.said.values()), key=lambda e: e.seq)
-            said = reply_scores(said_events)
-            by_reply = identity_curves(replies(said_events), said + index_scores(said),
-                                       SMOOTH_STEPS).get(self.agent_id, {})
-            self._curves = (self._scored, Curves(
-                by_scorer, find_breaks(by_scorer), by_reply,
-                find_breaks(by_reply, REPLY_BREAK_SCORERS)))
+            self._curves = (self._scored, compute_curves(
+                self.agent_id, itertools.chain(*self.rounds.values(), *self.scores.values()),
+                itertools.chain(*self.said.values())))
         return self._curves[1]
 
 
