@@ -1,7 +1,8 @@
 """Scorers against the labelled set: break precision/recall/F1, in-persona AUROC, worst errors.
 
 Run: .venv/bin/python benchmarks/scorers.py [--scorers break,rules,embedding] [--judge MODEL]
-     [--data benchmarks/data/labelled.jsonl] [--errors 10] [--json out.json]
+     [--data benchmarks/data/labelled.jsonl] [--split dev|test] [--persona KEY] [--errors 10]
+     [--json out.json]
 
 Each scorer is built on its own through the registry (no experiment spec) and scores every
 item: a probe answer with its persona probe, a reply or a memory text without one. `break`
@@ -167,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judge", default=None, help="judge model (adds the judge scorer)")
     parser.add_argument("--errors", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write figures here")
+    parser.add_argument("--split", choices=["dev", "test"], default=None,
+                        help="only this split (default: both, reported apart)")
+    parser.add_argument("--persona", default=None, help="only this persona's items")
     args = parser.parse_args(argv)
-    items = load_items(args.data)
+    items = [i for i in load_items(args.data)
+             if args.split in (None, i.split) and args.persona in (None, i.persona)]
     names = [n.strip() for n in args.scorers.split(",") if n.strip()]
     if args.judge and "judge" not in names:
         names.append("judge")
