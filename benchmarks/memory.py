@@ -94,7 +94,8 @@ def fill(backend: VectorMemory, pool: list[str], vectors: NDArray[np.float32], s
         collection.add(
             ids=[backend.doc_id(f"m{i}") for i in range(lo, hi)], documents=texts,
             embeddings=embeddings,
-            metadatas=[{"run": backend.run_id, "agent": backend.agent_id, "step": i // 2,
+            metadatas=[{"run": backend.run_id, "ns": backend.namespace, "agent": backend.agent_id,
+                        "step": i // 2,
                         "author": "user" if i % 2 == 0 else backend.agent_id, "kind": "turn",
                         "role": "user" if i % 2 == 0 else "assistant", "message_id": f"m{i}"}
                        for i in range(lo, hi)])

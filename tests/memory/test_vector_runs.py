@@ -205,10 +205,10 @@ def test_ties_break_by_recency_then_id_however_the_store_was_filled(
     assert [r["id"] for r in reopened.search(HARBOR)] == expected
 
 
-def _resume_data(out: Path) -> dict[str, Any]:
+def _resume_data(out: Path, condition: str) -> dict[str, Any]:
     data = spec_dict(out=str(out), steps=40, probes={"enabled": False})
     data["task"] = {"turns": TURNS}
-    data["agents"][0]["memory"] = {"condition": "vector", "budget_tokens": 400,
+    data["agents"][0]["memory"] = {"condition": condition, "budget_tokens": 500,
                                    "vector": {"top_k": 3}}
     return data
 
@@ -223,11 +223,11 @@ def _context_view(run_dir: Path) -> list[tuple[Any, ...]]:
     return calls + retrieved
 
 
-@pytest.mark.parametrize("kill_after_lines", [60, 150])
-def test_kill_9_then_resume_renders_the_same_context(tmp_path: Path,
+@pytest.mark.parametrize("condition,kill_after_lines", [("vector", 60), ("full", 200)])
+def test_kill_9_then_resume_renders_the_same_context(tmp_path: Path, condition: str,
                                                      kill_after_lines: int) -> None:
-    reference = run_spec(parse_experiment(_resume_data(tmp_path / "ref")))
-    config = write_config(tmp_path, _resume_data(tmp_path / "runs"))
+    reference = run_spec(parse_experiment(_resume_data(tmp_path / "ref", condition)))
+    config = write_config(tmp_path, _resume_data(tmp_path / "runs", condition))
     run_dir = kill_then_resume(config, tmp_path / "runs", kill_after_lines)
     expected = _context_view(reference)
     assert sum(1 for row in expected if len(row) == 3) >= 5  # retrieval did happen
