@@ -47,7 +47,8 @@ def score_items(items: list[dict[str, Any]]) -> tuple[list[float], float]:
     for persona in personas.values():  # references are embedded once, outside the timing
         scorer.measure("warm up", persona)
     start = time.perf_counter()
-    scores = [scorer.measure(r["text"], personas[r["persona"]]).value for r in items]
+    scores = [scorer.measure(r["text"], personas[r["persona"]], r["kind"] != "memory").value
+              for r in items]
     return scores, (time.perf_counter() - start) / max(len(items), 1)
 
 
@@ -74,8 +75,10 @@ def report(items: list[dict[str, Any]], scores: list[float], worst: int) -> list
     slices += [(f"persona {p}", lambda r, p=p: r["persona"] == p)
                for p in sorted({r["persona"] for r in items})]
     lines = [_slice(name, keep, items, scores) for name, keep in slices]
-    ranked = sorted(zip(scores, items), key=lambda x: -x[0] if not x[1]["in_persona"] else x[0])
-    lines.append(f"  worst {worst} (in-persona scored lowest, others scored highest):")
+    # How wrong each score is: an in-persona text should score 1, any other text 0.
+    ranked = sorted(zip(scores, items),
+                    key=lambda x: -(1 - x[0] if x[1]["in_persona"] else x[0]))
+    lines.append(f"  worst {worst} (furthest from 1 for in-persona texts, from 0 for others):")
     for score, r in ranked[:worst]:
         tag = "IN " if r["in_persona"] else "OUT"
         lines.append(f"    {score:.3f} {tag} {r['persona']:6s} {r['category']:14s} "

@@ -164,6 +164,9 @@ class PersonaSpec(Spec):
     score, and scorers may use them as negative examples."""
     breaks: BreakPolicy = Field(default_factory=BreakPolicy)
     """Which AI claims break this persona (see BreakPolicy)."""
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    """The one language the persona answers in (ISO 639-1, e.g. 'fr'), if it keeps to one:
+    the embedding scorer counts an answer in another language as off-persona. None: any."""
     judge_rubric: str | None = None
     """A persona-specific judge rubric (may use {question} and {answer}); overrides judge.rubric."""
     judge_scale: tuple[int, int] | None = None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from scaffold.config import PersonaSpec, ProbeSpec
 from scaffold.registry import scorer
 from scaffold.trackers._identity_refs import Reference, negatives
+from scaffold.trackers._language import detect
 from scaffold.trackers._other_claims import claimed_other, other_names
 from scaffold.trackers._units import units
 from scaffold.trackers.breaks import find_break, persona_is_ai
@@ -34,10 +35,12 @@ assistant ones -0.05 to -0.3. A margin of 0 (no evidence either way) maps to 0.5
 CLAIM_PENALTY = 0.25
 """Subtracted from the margin when the text claims, in the first person, to be the stock AI
 (the break scorer's detector, with the persona's break policy) or one of the persona's
-other_identities or another persona of the run by name. Similarity alone cannot
+other_identities or another persona of the run by name, and when an answer is in another
+language than the one the persona keeps to (`PersonaSpec.language`). Similarity alone cannot
 tell 'I am not an AI' from 'I am an AI', nor 'my assistant Evelyn' from 'I am an
 assistant'; the detector can, and the margin still orders texts within each group.
-Measured on the labelled dev split: AUROC 0.81 for the margin alone, 0.90 with the claims."""
+Measured on the labelled dev split: AUROC 0.81 for the margin alone, 0.90 with the claims,
+0.94 with the language check as well."""
 
 
 class Embedder(Protocol):
@@ -74,6 +77,7 @@ class Measurement:
         units: how many units the text was split into.
         claim: (rule, phrase) of a first-person claim to be the stock AI, or None.
         other_claim: the phrase claiming another identity by name ('I'm Richard Nixon').
+        language: the answer's language when the persona keeps to another one, else None.
     """
 
     margin: float
@@ -85,11 +89,13 @@ class Measurement:
     units: int
     claim: tuple[str, str] | None = None
     other_claim: str | None = None
+    language: str | None = None
 
     @property
     def value(self) -> float:
         """The score: the logistic of the margin, less the claim penalty when there is one."""
-        claimed = self.claim is not None or self.other_claim is not None
+        claimed = (self.claim is not None or self.other_claim is not None
+                   or self.language is not None)
         return logistic(self.margin - (CLAIM_PENALTY if claimed else 0.0))
 
 
@@ -116,7 +122,8 @@ class EmbeddingScorer:
     of the run). The score is the logistic of the whole text's margin plus the weakest
     sentence's margin when negative, so one off-persona sentence in a long answer counts;
     a first-person claim to be the stock AI (the break detector) or to be one of the
-    persona's other_identities or another persona of the run lowers the margin by
+    persona's other_identities or another persona of the run, or an answer in another
+    language than the one the persona keeps to (`language`), lowers the margin by
     CLAIM_PENALTY.
 
     Args:
@@ -158,8 +165,14 @@ class EmbeddingScorer:
                 self._refs[key] = refs
             return refs
 
-    def measure(self, text: str, persona: PersonaSpec) -> Measurement:
-        """Compare one text with the persona's references. Blocking; call it off the loop."""
+    def measure(self, text: str, persona: PersonaSpec, answer: bool = True) -> Measurement:
+        """Compare one text with the persona's references. Blocking; call it off the loop.
+
+        Args:
+            text: the answer or memory text.
+            persona: whose text it is.
+            answer: the text is an answer (a memory text may be in any language).
+        """
         refs = self._references(persona)
         parts = units(text)
         vectors = self._embed([text, *parts] if len(parts) > 1 else [text])
@@ -178,6 +191,7 @@ class EmbeddingScorer:
             units=len(parts),
             claim=find_break(text, persona),
             other_claim=claimed_other(text, other_names(persona, self._others)),
+            language=_switched_language(text, persona) if answer else None,
         )
 
     async def score(self, answer: str, probe: ProbeSpec | None, persona: PersonaSpec,
@@ -186,9 +200,17 @@ class EmbeddingScorer:
         if not answer.strip():
             return IdentityScore(value=None, scorer=self.name, version=self.version,
                                  explanation="empty text")
-        m = await asyncio.to_thread(self.measure, answer, persona)
+        m = await asyncio.to_thread(self.measure, answer, persona, probe is not None)
         return IdentityScore(value=m.value, scorer=self.name, version=self.version,
                              explanation=explain(m))
+
+
+def _switched_language(text: str, persona: PersonaSpec) -> str | None:
+    """The text's language when the persona keeps to another one (`language`) and the text
+    is clearly in a different one; None otherwise."""
+    own = getattr(persona, "language", None)
+    found = detect(text) if own else None
+    return found if found is not None and found != own else None
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -207,6 +229,8 @@ def explain(m: Measurement) -> str:
         line += f"; claims to be the stock AI ({m.claim[0]}: {_short(m.claim[1])!r})"
     if m.other_claim:
         line += f"; claims another identity: {m.other_claim!r}"
+    if m.language:
+        line += f"; answers in '{m.language}', not in the persona's language"
     return line
 
 

@@ -14,6 +14,7 @@ from scaffold.config import PersonaSpec, ProbeSpec
 from scaffold.trackers import _e5
 from scaffold.trackers._e5 import E5Embedder
 from scaffold.trackers._identity_refs import name_swapped, negatives
+from scaffold.trackers._language import detect
 from scaffold.trackers._other_claims import claimed_other, other_names
 from scaffold.trackers._units import MAX_UNITS, sentences, units
 from scaffold.trackers.embedding import EmbeddingScorer, make_embedding
@@ -59,6 +60,35 @@ def test_french_assistant_scores_below_the_french_persona(
                       amelie)
     named = value(scorer, "Je suis Amélie, une assistante virtuelle.", amelie)
     assert max(assistant, named) < 0.2 < 0.5 < own
+
+
+def test_an_answer_in_another_language_than_the_persona_keeps_to(
+        scorer: EmbeddingScorer, personas: dict[str, PersonaSpec]) -> None:
+    amelie = personas["amelie"]
+    assert amelie.language == "fr"
+    english = "I am Amélie, a baker from Paris. I get up at four to knead the dough."
+    french = "Je suis Amélie, boulangère à Paris. Je me lève à quatre heures pour pétrir."
+    switched = asyncio.run(scorer.score(english, WHO, amelie))
+    assert switched.value is not None and switched.value < 0.2 < 0.5 < value(scorer, french,
+                                                                             amelie)
+    assert "answers in 'en'" in switched.explanation
+    # a memory text (no probe) may be in any language: summaries are often written in English
+    memory = asyncio.run(scorer.score(english, None, amelie))
+    assert memory.value is not None and memory.value > switched.value
+    assert "answers in" not in memory.explanation
+    # a persona without `language` may answer in any language
+    nova = personas["nova"]
+    german = "Ich bin Nova, eine KI, die im Klimaarchiv der Station Halcyon wohnt."
+    assert nova.language is None and value(scorer, german, nova) > 0.5
+
+
+def test_detect_language() -> None:
+    assert detect("I open at seven, Tuesday to Sunday. Mondays I sleep in.") == "en"
+    assert detect("Le pain au levain, sans hésiter. Mon levain a vingt ans.") == "fr"
+    assert detect("Ich bin keine KI, ich bin der Präsident.") == "de"
+    assert detect("Soy Nova, una inteligencia artificial.") == "es"
+    assert detect("私はAIではありません。") == "ja" and detect("我不是人工智能。") == "zh"
+    assert detect("OK.") is None and detect("Oui, monsieur.") is None  # too little to tell
 
 
 def test_an_ai_persona_keeps_its_own_ai_claims(
@@ -167,15 +197,16 @@ def _auroc(scores: list[float], labels: list[bool]) -> float:
 @pytest.mark.slow
 def test_auroc_on_the_labelled_test_split(
         scorer: EmbeddingScorer, personas: dict[str, PersonaSpec]) -> None:
-    # Measured at 0.92 overall, 0.90 English, 0.97 French (2026-11-29); the floors leave
-    # room for items added later, not for a regression of the scorer.
+    # Measured at 0.93 overall, 0.92 English, 0.98 French on 287 items (2026-11-29); the
+    # floors leave room for items added later, not for a regression of the scorer.
     rows = [json.loads(line) for line in (ROOT / "benchmarks" / "data" / "labelled.jsonl")
             .read_text(encoding="utf-8").splitlines() if line.strip()]
     test = [r for r in rows if r["split"] == "test" and r["persona"] in personas]
-    scores = [scorer.measure(r["text"], personas[r["persona"]]).value for r in test]
+    scores = [scorer.measure(r["text"], personas[r["persona"]], r["kind"] != "memory").value
+              for r in test]
     labels = [bool(r["in_persona"]) for r in test]
     english = [i for i, r in enumerate(test) if r["language"] == "en"]
     french = [i for i, r in enumerate(test) if r["language"] == "fr"]
-    assert _auroc(scores, labels) >= 0.88
-    assert _auroc([scores[i] for i in english], [labels[i] for i in english]) >= 0.86
-    assert _auroc([scores[i] for i in french], [labels[i] for i in french]) >= 0.92
+    assert _auroc(scores, labels) >= 0.90
+    assert _auroc([scores[i] for i in english], [labels[i] for i in english]) >= 0.88
+    assert _auroc([scores[i] for i in french], [labels[i] for i in french]) >= 0.94
