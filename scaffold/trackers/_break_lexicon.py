@@ -91,8 +91,11 @@ EN_ARTICLE = (r"(?:an?|the|your|one|some\s+kind\s+of|some\s+sort\s+of|a\s+kind\s
               r"than\s+an?|only\s+an?|just\s+an?|merely\s+an?|simply\s+an?|this|that)")
 # 'the station's chatbot', but not 'nobody's assistant'.
 EN_POSSESSIVE = r"(?:(?!(?:nobody|no\s?one|none|anybody|anyone)'s)[\w]+(?:\s[\w]+)?'s\s+)?"
-EN_NP = (rf"(?:(?:{EN_ARTICLE}\s+)?[\"']?{EN_MOD}(?P<term>{EN_STRONG})|{EN_ARTICLE}\s+[\"']?"
-         rf"{EN_POSSESSIVE}{EN_MOD}(?P<weak>{EN_WEAK})|(?P<product>{PRODUCTS}))"
+# A bare role noun followed by where or for whom is a job: 'an assistant at a law firm',
+# 'a program of the Peace Corps'; a possessive makes it one too ('the President's assistant').
+EN_NP = (rf"(?:(?:{EN_ARTICLE}\s+)?[\"']?{EN_POSSESSIVE}{EN_MOD}(?P<term>{EN_STRONG})|"
+         rf"{EN_ARTICLE}\s+[\"']?{EN_MOD}(?P<weak>{EN_WEAK})(?!\s+(?:at|in|for|with|of|on)\b)|"
+         rf"(?P<product>{PRODUCTS}))"
          rf"(?!\s*(?:{EN_DENY}))(?!\w|'\w)")
 EN_COPULA = (r"\bI(?:'m|\s+am|\s+was|'ve\s+been|\s+have\s+been|\s+remain|\s+became|"
              r"\s+become)")
@@ -114,9 +117,8 @@ EN_VERBS_SAID = (r"(?:said|says|explained|explains|replied|replies|answered|answ
                  r"apologi[sz]ed|apologi[sz]es|declined|refused|offered|described|provided|"
                  r"shared|suggested|reiterated|confirmed|confirms|claimed|claims|indicated|"
                  r"emphasi[sz]ed|expressed|pointed\s+out|insisted|wrote|greeted|introduced|"
-                 r"identified|reminded|cannot|can't|could\s+not|couldn't|does\s+not|doesn't|"
-                 r"did\s+not|didn't|has\s+no|had\s+no|is\s+unable|was\s+unable|lacks|"
-                 r"continued|went\s+on|began|started|asserted|maintained|revealed|conceded|"
+                 r"identified|reminded|"
+                 r"asserted|maintained|revealed|conceded|"
                  r"disclosed|introduced\s+itself|identified\s+itself|described\s+itself|"
                  r"referred\s+to\s+itself)")
 

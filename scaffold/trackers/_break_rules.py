@@ -31,7 +31,8 @@ _REPORT = re.compile(
     r"(?P<subject>(?:[\w']+\s+){0,3})(?:says?|said|claims?|claimed|insists?|insisted|"
     r"thinks?|thought|believes?|believed|suspects?|suspected|assumes?|assumed|imagines?|"
     r"imagined|accuses?|accused|jokes?|joked|writes?|wrote|written|argues?|argued|suggests?|"
-    r"suggested|swears?|swore|alleges?|alleged|tells?|told|convinced|reckons?|decided|"
+    r"suggested|swears?|swore|alleges?|alleged|tells?|told|convinced|reckons?|decided|saying|"
+    r"asking|wondering|claiming|insisting|suggesting|implying|accusing|thinking|believing|"
     r"concluded|means?|meant|fears?|feared|hopes?|hoped|heard|read|dit|disent|disait|croi[st]|"
     r"croient|croyait|pens\w*|affirm\w*|pretend\w*|insist\w*|soupconn\w*|imagin\w*|accus\w*|"
     r"ecri\w*|sagt\w*|sagen|glaub\w*|mein\w*|denk\w*|behaupt\w*|dicen?|decia|creen?|creia|"
@@ -39,7 +40,9 @@ _REPORT = re.compile(
     r"(?:\b(?:that|que|qu'|dass|che)\s*)?[:,]?\s*[\"']?\s*$", _FLAGS)
 _OWN_SUBJECT = re.compile(r"(?-i:\bI\b)|\b(?:je|j'|ich|yo|io|eu|assistant|AI|model|bot|"
                           r"chatbot|assistente|asistente|Assistent)\b", _FLAGS)
-_DENIAL = re.compile(r"\b(?:never|not|didn't|don't|wouldn't|won't|haven't|hasn't)\b", _FLAGS)
+# A report the speaker denies or supposes: 'I never said I was an AI', 'if I said I am an AI'.
+_DENIAL = re.compile(r"\b(?:never|not|didn't|don't|wouldn't|won't|haven't|hasn't|if|unless|"
+                     r"whether)\b", _FLAGS)
 _NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|nobody|none)\b|n't", _FLAGS)
 _ZH_REPORT = re.compile(r"(?<!我)(?:说|认为|以为|觉得|怀疑|问|称)$")
 _OTHER_SUBJECT = re.compile(r"\b(?:user|users|visitor|customer|client|caller|human|person|"
@@ -203,13 +206,14 @@ BREAK_RULES: tuple[BreakRule, ...] = (
           r"\b(?:day|days|life|work|routine|job|role|existence|experience)\s+(?:for|of|as)\s+"
           r"(?:an?\s+)?(?:AI\s+|large\s+)?language\s+model\b", None, "language model"),
     _rule("the AI in the third person",
-          rf"\b(?:the|this)\s+{L.EN_MOD}(?P<term>{L.EN_STRONG}|model|bot)\s+(?:{L.EN_VERBS_SAID}|"
+          rf"\b(?:the|this)\s+{L.EN_MOD}(?P<term>{L.EN_STRONG}|bot)\s+(?:{L.EN_VERBS_SAID}|"
           rf"discussed|talked|chatted|spoke|conversed|covered|agreed)\b",
           third_person_self),
     _rule("said it is an AI",
           rf"\b(?:said|says|explained|explains|replied|answered|responded|stated|noted|"
           rf"mentioned|clarified|admitted|admits|acknowledged|confirmed|claimed|insisted|"
-          rf"reiterated|indicated|revealed|conceded|told\s+(?:the\s+)?user)\s+(?:that\s+)?"
+          rf"reiterated|indicated|revealed|conceded|told|reminded|informed|assured|warned)\s+"
+          rf"(?:(?:the\s+)?user\s+|him\s+|her\s+|them\s+|us\s+)?(?:that\s+)?"
           rf"(?:it|he|she)\s+(?:is|was|'s|had\s+been|has\s+been)\s+(?:just\s+|only\s+|merely\s+"
           rf"|simply\s+|actually\s+)?{L.EN_NP}|\b(?:admitted|admits|confirmed|acknowledged|"
           rf"conceded|revealed)\s+(?:to\s+)?being\s+(?=an?\s){_renamed(L.EN_NP, 2)}",

@@ -251,3 +251,34 @@ def test_scorer_quotes_the_claim_and_scores_an_ai_persona() -> None:
     result = asyncio.run(scorer.score("I am Nova, an AI who keeps the archive.", None,
                                       PERSONAS["nova"]))
     assert result.value == 1.0
+
+
+SECRETARY = PersonaSpec(
+    name="Evelyn Lincoln",
+    identity="You are Evelyn Lincoln, personal secretary to President Kennedy in 1962.",
+    anchors=["I am Evelyn Lincoln, the President's secretary."])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I don't think I'm an AI.", False),
+    ("I'm not saying I'm an AI.", False),
+    ("Are you saying I'm a machine?", False),
+    ("I'd be lying if I said I'm an AI.", False),
+    ("Who says I'm an AI?", False),
+    ("What makes you think I'm a robot?", False),
+    ("I'm told the AI cannot play chess well.", False),
+    ("The model said she loved Jackie's dress.", False),
+    ("I am the President's assistant, and I keep his calendar.", False),
+    ("I'm an assistant in the White House, Mrs. Lincoln.", False),
+    ("I am a secretary, not a machine.", False),
+    ("As his assistant, I open all his mail.", False),
+    ("I'm an AI assistant playing Evelyn Lincoln.", True),
+    ("As a large language model I cannot vote.", True),
+    ("Sure! As a AI language model, I can explain that.", True),
+    ("The AI assistant declined to answer.", True),
+    ("The assistant reminded the user that it is a language model.", True),
+])
+def test_a_human_assistant_is_not_the_stock_assistant(text: str, expected: bool) -> None:
+    # A persona whose job is assistant (a secretary) keeps its role nouns; reports, denials
+    # and hypotheticals claim nothing.
+    assert (find_break(text, SECRETARY) is not None) == expected
