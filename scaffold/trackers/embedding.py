@@ -219,11 +219,13 @@ def _short(text: str, limit: int = 80) -> str:
 
 def explain(m: Measurement) -> str:
     """One line saying what the score rests on."""
-    line = (f"margin {m.margin:+.3f}: text margin {m.text_margin:+.3f} (nearest anchor "
+    line = (f"margin {m.margin:+.3f} = text margin {m.text_margin:+.3f} (nearest anchor "
             f"{_short(m.anchor)!r})")
     if m.units > 1:
-        line += (f", weakest of {m.units} sentences {m.weakest_margin:+.3f} "
+        line += (f" + weakest of {m.units} sentences {min(m.weakest_margin, 0.0):+.3f} "
                  f"({_short(m.weakest_unit)!r})")
+    else:
+        line += f" + itself as the weakest sentence {min(m.weakest_margin, 0.0):+.3f}"
     line += f", nearest other: {m.negative.kind} {_short(m.negative.text)!r}"
     if m.claim:
         line += f"; claims to be the stock AI ({m.claim[0]}: {_short(m.claim[1])!r})"
@@ -231,6 +233,8 @@ def explain(m: Measurement) -> str:
         line += f"; claims another identity: {m.other_claim!r}"
     if m.language:
         line += f"; answers in '{m.language}', not in the persona's language"
+    if m.claim or m.other_claim or m.language:
+        line += f" (margin {-CLAIM_PENALTY:+.2f})"
     return line
 
 
