@@ -43,11 +43,11 @@ def collections(
     for col in ("collection", "owner", "memories", "state", "run directory"):
         table.add_column(col)
     for report in reports:
-        runs = report.runs or [None]
-        for i, run in enumerate(runs):
+        if not report.runs:
+            table.add_row(report.name, report.owner, str(report.memories), "-", "")
+        for i, run in enumerate(report.runs):
             table.add_row(report.name if i == 0 else "", report.owner if i == 0 else "",
-                          str(run.memories if run else report.memories),
-                          run.state if run else "-", run.run_dir if run else "")
+                          str(run.memories), run.state, run.run_dir)
     out.print(table)
     if prune:
         out.print(f"removed {sum(r.memories for r in reports)} stale memories "
