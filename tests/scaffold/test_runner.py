@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 from tests.helpers import events_of, make_spec, message_view, run_spec, spec_dict, write_config
 from tests.helpers.killing import kill_then_resume
 
@@ -76,6 +77,53 @@ def test_replay_miss_fails_loudly(tmp_path: Path) -> None:
     assert result.status == "failed" and "no recorded response" in (result.error or "")
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["replay_of"] == str(original)
+
+
+@pytest.mark.parametrize(("change", "purpose"), [
+    ({"probes": {"every": 3, "max_tokens": 40}}, "probe"),
+    ({"judge": {"max_tokens": 99}}, "judge"),
+])
+def test_replay_fails_on_a_probe_or_judge_call_the_cassette_lacks(
+        tmp_path: Path, change: dict, purpose: str) -> None:
+    """Measurements are replayed as strictly as the agent: a changed probe or judge request
+    fails the replay (it used to become a tracker error or an unscored answer, status done)."""
+    recorded = {"probes": {"every": 3, "scorers": ["rules", "judge"]}, "judge": {}}
+    original = run_spec(make_spec(tmp_path, steps=4, **recorded))
+    changed = make_spec(tmp_path, steps=4,
+                        **{k: {**v, **change.get(k, {})} for k, v in recorded.items()})
+    target = prepare_replay_dir(changed, original)
+    result = __import__("asyncio").run(Run(changed, target, replay_from=original).execute())
+    assert result.status == "failed"
+    assert f"no recorded response for this {purpose} request" in (result.error or "")
+    assert json.loads((target / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_tracker_errors_are_counted_and_said(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from scaffold import runner
+    from scaffold.cli import app
+    from scaffold.trackers.base import Tracker
+
+    class Failing(Tracker):
+        name = "failing"
+
+        async def on_step(self, agent: object, step: int) -> None:
+            if step % 2:
+                raise RuntimeError("lost a round")
+
+    build = runner.build_trackers
+    monkeypatch.setattr(runner, "build_trackers",
+                        lambda spec, client=None: [*build(spec, client), Failing()])
+    config = write_config(tmp_path, spec_dict(steps=5, out=str(tmp_path / "runs")))
+    result = CliRunner().invoke(app, ["run", str(config)])
+    assert result.exit_code == 0, result.output
+    run_dir = next((tmp_path / "runs" / "test-jfk").iterdir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "done" and manifest["tracker_errors"] == 3
+    assert len(events_of(run_dir, "tracker_error")) == 3
+    assert "finished with 3 tracker error(s)" in " ".join(result.output.split())
+    again = CliRunner().invoke(app, ["run", str(config)])
+    assert again.exit_code == 0 and "already done" in again.output
 
 
 def test_break_is_visible_in_scores(tmp_path: Path) -> None:
