@@ -54,7 +54,7 @@ class ProbeSchedule(SamplingSpec):
     By default each probe is answered 3 times at temperature 0.7 (the agent's own default), so
     a round's score is a share of sampled answers rather than one greedy answer; every answer has
     its own seed, derived from `seed` (or the run's), the agent, the round, the probe and the
-    sample. For greedy answers set `temperature: 0` and `samples: 1`.
+    sample. For one greedy answer per probe set `temperature: 0` (samples then defaults to 1).
     """
 
     enabled: bool = True
@@ -73,7 +73,8 @@ class ProbeSchedule(SamplingSpec):
     max_tokens: int = Field(default=64, ge=1)
     """Token cap for one probe answer."""
     samples: int = Field(default=3, ge=1, le=16)
-    """Answers sampled per probe (more than 1 needs temperature > 0)."""
+    """Answers sampled per probe (more than 1 needs temperature > 0; 1 when temperature is 0
+    and samples is not given)."""
     scorers: list[str] = Field(default_factory=lambda: ["rules", "break", "embedding"])
     """Scorers applied to every answer (registry names: rules, break, embedding, judge, ...)."""
     score_memory: bool = True
@@ -94,6 +95,14 @@ class ProbeSchedule(SamplingSpec):
             raise ValueError(f"unknown scorer {', '.join(map(repr, unknown))}; "
                              f"known: {', '.join(sorted(known))}")
         return names
+
+    @model_validator(mode="before")
+    @classmethod
+    def _greedy_takes_one_sample(cls, data: Any) -> Any:
+        """`temperature: 0` without `samples` means one (greedy) answer per probe."""
+        if isinstance(data, dict) and "samples" not in data and data.get("temperature") == 0:
+            return {**data, "samples": 1}
+        return data
 
     @field_validator("samples")
     @classmethod

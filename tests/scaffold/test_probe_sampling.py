@@ -68,7 +68,8 @@ def test_several_samples_at_temperature_zero_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_experiment(spec_dict(probes={"samples": 3, "temperature": 0}))
     assert "probes.samples" in str(caught.value) and "temperature" in str(caught.value)
-    parse_experiment(spec_dict(probes={"samples": 1, "temperature": 0}))
+    assert parse_experiment(spec_dict(probes={"temperature": 0})).probes.samples == 1
+    assert parse_experiment(spec_dict(probes={})).probes.samples == 3
 
 
 def test_every_role_samples_as_configured_and_is_recorded(tmp_path: Path) -> None:
