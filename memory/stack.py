@@ -7,6 +7,7 @@ from typing import Any
 
 from memory._contract import CompactionContext, ContextWindow, MemoryBackend, MemoryRecord
 from memory.budget import SECTIONS, TokenCounter
+from memory.overrun import BudgetGuard, overrun_causes
 from scaffold.messages import Message
 
 
@@ -46,6 +47,7 @@ class MemoryStack:
         self.budget_tokens = budget_tokens
         self.shares = shares or {}
         self.window = ContextWindow()
+        self.guard = BudgetGuard()
         for backend in backends:
             if hasattr(backend, "counter"):
                 backend.counter = counter  # count renders with the agent's own tokenizer
@@ -128,18 +130,34 @@ class MemoryStack:
             if on_change is not None:
                 for change in changes:
                     await on_change(change)
+        overrun = self.overrun(ctx.agent_id)
+        if overrun is not None:
+            records.append(overrun)
+            if on_change is not None:
+                await on_change(overrun)
         return records
+
+    def overrun(self, agent_id: str) -> MemoryRecord | None:
+        """A failed `budget` record when, after every backend acted, the next model input is
+        still over the budget (reported once, and again each time the overrun doubles)."""
+        model_input = self.model_input()
+        return self.guard.check(
+            agent_id, model_input.total_tokens, self.budget_tokens, model_input.sections,
+            overrun_causes(self.backends, len(self.window.messages), model_input.sections,
+                           self.budget_tokens))
 
     def snapshot(self) -> dict[str, Any]:
         """Window and backend states."""
         return {
             "window": [m.model_dump(mode="json") for m in self.window.messages],
             "backends": {b.name: b.snapshot() for b in self.backends},
+            "budget": self.guard.snapshot(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         """Load a snapshot."""
         self.window = ContextWindow([Message.model_validate(m) for m in data.get("window", [])])
+        self.guard.restore(data.get("budget", {}))
         states = data.get("backends", {})
         for backend in self.backends:
             if backend.name in states:
