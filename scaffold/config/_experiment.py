@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from scaffold.config._base import SLUG, Spec
+from scaffold.config._budget import memory_budget_problem
 from scaffold.config._endpoint import EndpointSpec, check_endpoint_keys
 from scaffold.config._memory import MemorySpec
 from scaffold.config._persona import PersonaSpec
@@ -291,6 +292,9 @@ class ExperimentSpec(Spec):
             raise ValueError(f"agents: duplicate agent ids: {', '.join(dupes)}")
         for i, agent in enumerate(self.agents):
             self._check_persona(f"agents[{i}].persona", agent.persona)
+            problem = memory_budget_problem(agent.memory, self.personas[agent.persona].identity)
+            if problem:
+                raise ValueError(f"agents[{i}].memory.{problem}")
         self._check_task(ids, user_persona)
         return self
 
