@@ -79,18 +79,33 @@ def read_namespace(run_dir: Path) -> str | None:
     return text
 
 
-def run_namespace(run_dir: Path) -> str:
+def run_namespace(run_dir: Path, store: Path | None = None) -> str:
     """The run directory's store namespace, created on first use: random, so a run directory
     that is deleted and made again gets a new one and never sees the old one's memories in a
     shared Chroma server, while a resumed run (same directory) keeps it. Safe when several
     agents, threads or processes of one run ask at once: the first writer wins.
 
+    Args:
+        run_dir: the run directory.
+        store: the embedded store directory, when there is one: a store that exists while the
+            namespace does not was written before namespaces (or the file was lost), and a
+            new namespace would silently start its memories afresh.
+
     Raises:
-        VectorStoreError: the namespace file is unreadable or corrupt.
+        VectorStoreError: the namespace file is unreadable or corrupt, or `store` holds
+            memories that no namespace names.
     """
     found = read_namespace(run_dir)
     if found is not None:
         return found
+    if store is not None and (store / "chroma.sqlite3").exists() \
+            and read_namespace(run_dir) is None:
+        raise VectorStoreError(
+            f"{store} holds vector memories but {namespace_path(run_dir)} is missing (the run "
+            "was written by a Scaffold version without store namespaces, or the file was "
+            "deleted), so they cannot be told apart from another run's. Resume the run with "
+            "the version that wrote it, or move memory/chroma aside to resume without its "
+            "vector memories, or delete the run directory and start again.")
     path = namespace_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{NAMESPACE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")

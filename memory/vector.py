@@ -132,12 +132,12 @@ class VectorMemory:
         self.top_k, self.store, self.max_chars = top_k, tuple(store), max_chars
         self.exclude_window, self.counter = exclude_window, counter or context.counter
         self.run_dir = Path(context.run_dir).resolve()
-        self.namespace = run_namespace(self.run_dir)
+        self.path = self.run_dir / "memory" / "chroma"
+        self.namespace = run_namespace(self.run_dir, None if chroma_url else self.path)
         self.shared = collection is not None
         self.where = scoped_where(where, context.agent_id, context.run_id, self.namespace,
                                   shared=self.shared)
         self.chroma_url = chroma_url
-        self.path = self.run_dir / "memory" / "chroma"
         self.collection_name = collection_name(
             collection or f"{context.run_id}-{context.agent_id}-{self.namespace}")
         self.retrieved: list[dict[str, Any]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -325,7 +326,9 @@ def test_unreachable_server_raises_helpful_error(tmp_path: Path) -> None:
 
 
 def test_corrupt_store_raises_helpful_error(tmp_path: Path) -> None:
+    make_vector(tmp_path).close()  # a run's store, with its namespace
     store = tmp_path / "memory" / "chroma"
+    shutil.rmtree(store)
     store.mkdir(parents=True)
     (store / "chroma.sqlite3").write_bytes(b"this is not a database" * 1000)
     with pytest.raises(VectorStoreError) as info:

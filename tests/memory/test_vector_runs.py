@@ -85,6 +85,17 @@ def test_corrupt_namespace_file_is_a_clear_error(tmp_path: Path) -> None:
         make_vector(tmp_path)
 
 
+def test_a_store_without_a_namespace_is_refused_not_silently_started_afresh(
+        tmp_path: Path) -> None:
+    make_vector(tmp_path).close()
+    (tmp_path / "memory" / NAMESPACE_FILE).unlink()  # as in a run dir from before namespaces
+    with pytest.raises(VectorStoreError, match="cannot be told apart.*move memory/chroma aside"):
+        make_vector(tmp_path)
+    assert not (tmp_path / "memory" / NAMESPACE_FILE).exists()
+    shutil.rmtree(tmp_path / "memory" / "chroma")
+    make_vector(tmp_path).close()  # moved aside: starts afresh
+
+
 def test_rerun_after_deleting_the_run_dir_sees_nothing_old_on_a_server(
         tmp_path: Path, chroma_server: str, backends: list[VectorMemory]) -> None:
     for collection in (None, "shared-across-runs"):
