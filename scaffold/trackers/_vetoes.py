@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from scaffold.config import PersonaSpec
 from scaffold.trackers import _break_lexicon as L
-from scaffold.trackers.breaks import _as_first_person, find_break, not_reported
+from scaffold.trackers.breaks import find_break, identity_in_first_person, not_reported
 
 _TITLES = (r"(?:(?:the|President|Vice\s+President|Mr\.?|Mrs\.?|Ms\.?|Miss|Senator|Governor|"
            r"General|Dr\.?|Attorney\s+General|First\s+Lady|Madame|Mme|Monsieur|M\.|Queen|King|"
@@ -40,7 +40,7 @@ def _self_and_others(name: str, identity: str, anchors: tuple[str, ...]) -> tupl
         frozenset[str], frozenset[str]]:
     """Lower-case name words of the persona itself, and of other people its texts mention."""
     own = {w.lower() for w in _words(name)}
-    for text in (_as_first_person(identity), *anchors):
+    for text in (identity_in_first_person(identity), *anchors):
         for match in _CLAIMED_NAME.finditer(L.normalize(text)):
             own |= {w.lower() for w in _words(match.group("name"))}
     capitals = {w for text in (identity, *anchors)

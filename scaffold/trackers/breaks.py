@@ -23,7 +23,8 @@ from scaffold.trackers._break_rules import (
 from scaffold.trackers.scoring import IdentityScore, ScorerContext
 
 __all__ = ["BREAK_RULES", "KINDS", "BreakRule", "BreakScorer", "Claim", "allowed_kinds",
-           "find_break", "find_claims", "not_reported", "persona_is_ai"]
+           "find_break", "find_claims", "identity_in_first_person", "not_reported",
+           "persona_is_ai"]
 
 KINDS = frozenset({"ai", "assistant", "language model", "chatbot", "product"})
 """What a claim can claim: see `term_class`; an AI-like persona may own some of these."""
@@ -39,7 +40,7 @@ _SECOND_PERSON = (
 )
 
 
-def _as_first_person(identity: str) -> str:
+def identity_in_first_person(identity: str) -> str:
     """The identity text with sentence-initial 'You are' read as 'I am' (any language)."""
     text = normalize(re.sub(r"[ \t]*\n[ \t]*(?!\n)", " ", identity))
     for pattern, repl in _SECOND_PERSON:
@@ -49,7 +50,7 @@ def _as_first_person(identity: str) -> str:
 
 @lru_cache(maxsize=256)
 def _own_kinds(identity: str, anchors: tuple[str, ...]) -> frozenset[str]:
-    kinds = {c.kind for text in (_as_first_person(identity), *anchors)
+    kinds = {c.kind for text in (identity_in_first_person(identity), *anchors)
              for c in find_claims(text) if "AI claim" in c.rule or "as an AI" in c.rule}
     return frozenset(kinds | {"ai"}) if kinds else frozenset()
 
