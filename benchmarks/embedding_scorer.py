@@ -60,6 +60,10 @@ def _slice(name: str, keep: Callable[[dict[str, Any]], bool], items: list[dict[s
     return f"  {name:28s} AUROC {shown}  (n={len(chosen)}, in persona {sum(y for _, y in chosen)})"
 
 
+def _persona_is(key: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: bool(r["persona"] == key)
+
+
 def report(items: list[dict[str, Any]], scores: list[float], worst: int) -> list[str]:
     """Lines of the report: slices, then the worst-ranked errors."""
     from scaffold.trackers._units import sentences
@@ -72,8 +76,7 @@ def report(items: list[dict[str, Any]], scores: list[float], worst: int) -> list
         ("long (3+ sentences)", lambda r: len(sentences(r["text"])) >= 3),
         ("memory texts", lambda r: r["kind"] == "memory"),
     ]
-    slices += [(f"persona {p}", lambda r, p=p: r["persona"] == p)
-               for p in sorted({r["persona"] for r in items})]
+    slices += [(f"persona {p}", _persona_is(p)) for p in sorted({r["persona"] for r in items})]
     lines = [_slice(name, keep, items, scores) for name, keep in slices]
     # How wrong each score is: an in-persona text should score 1, any other text 0.
     ranked = sorted(zip(scores, items),
