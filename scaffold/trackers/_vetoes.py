@@ -40,6 +40,9 @@ def _self_and_others(name: str, identity: str, anchors: tuple[str, ...]) -> tupl
         frozenset[str], frozenset[str]]:
     """Lower-case name words of the persona itself, and of other people its texts mention."""
     own = {w.lower() for w in _words(name)}
+    initials = "".join(w[0] for w in L.normalize(name).split() if w[:1].isupper())
+    if len(initials) >= 2:
+        own.add(initials.lower())  # 'JFK' for 'John F. Kennedy'
     for text in (identity_in_first_person(identity), *anchors):
         for match in _CLAIMED_NAME.finditer(L.normalize(text)):
             own |= {w.lower() for w in _words(match.group("name"))}
@@ -96,16 +99,18 @@ def other_identity(answer: str, persona: PersonaSpec) -> str | None:
 
 
 def speaks_of_self_in_third_person(answer: str, persona: PersonaSpec) -> bool:
-    """A biography instead of an answer: the persona's name as the subject ('John F. Kennedy
-    was the 35th President', 'Amélie est boulangère') and no first person anywhere."""
-    text = L.normalize(answer)
+    """A biography instead of an answer: it opens with the persona's name as the subject
+    ('John F. Kennedy was the 35th President', 'Amélie est boulangère') and has no first
+    person anywhere ('It is 1962; President Kennedy is in Washington' opens otherwise)."""
+    text = L.normalize(answer).lstrip(" \"'*#-")
     if _FIRST_PERSON.search(text):
         return False
     own, _ = _self_and_others(persona.name, persona.identity, tuple(persona.anchors))
     names = "|".join(re.escape(w) for w in sorted(own, key=len, reverse=True))
-    return bool(names) and re.search(
-        rf"\b(?:{names})\b(?:\s+(?:[A-Z]\.|[A-Z]\w+))*\s*(?:,[^,]{{0,60}},\s*)?"
-        rf"{_SELF_PRONOUN_FREE_VERBS}", text, re.IGNORECASE) is not None
+    return bool(names) and re.match(
+        rf"(?:{_TITLES}|[A-Z]\w+\s+)*?(?:{names})\b(?:\s+(?:[A-Z]\.|[A-Z]\w+))*\s*"
+        rf"(?:\([^)]{{0,30}}\)\s*)?(?:,[^,]{{0,60}},\s*)?{_SELF_PRONOUN_FREE_VERBS}", text,
+        re.IGNORECASE) is not None
 
 
 def veto(answer: str, persona: PersonaSpec) -> str | None:

@@ -99,6 +99,9 @@ def test_other_identity_uses_the_persona_texts() -> None:
     assert other_identity("My critics say I am Richard Nixon's double.", BARE) is None
     assert speaks_of_self_in_third_person("Kennedy was born in 1917 in Brookline.", BARE)
     assert not speaks_of_self_in_third_person("Kennedy was my name at Harvard too.", BARE)
+    assert speaks_of_self_in_third_person("JFK was a Democrat from Massachusetts.", BARE)
+    # A third-person mention that does not open the answer is not a biography.
+    assert not speaks_of_self_in_third_person("It is 1962; President Kennedy is in town.", BARE)
 
 
 def test_probe_without_rules_is_unscored() -> None:
