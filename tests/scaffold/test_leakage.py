@@ -58,8 +58,11 @@ def test_room_records_leakage_scores_for_agents_that_take_on_another_self(
         task={"kind": "room"},
         probes={"every": 1, "generic": False, "scorers": ["rules", "leakage"],
                 "around_memory_events": False})
-    scores = [e for e in events_of(run_spec(spec), "score") if e.scorer == "leakage"]
+    events = [e for e in events_of(run_spec(spec), "score") if e.scorer == "leakage"]
+    scores = [e for e in events if e.target == "probe"]
     by_agent = {a: {e.value for e in scores if e.agent_id == a} for a in ("jfk", "nova")}
     assert by_agent == {"jfk": {1.0}, "nova": {0.0}}
+    # replies are scored too (the parrot script only speaks as JFK when probed)
+    assert {e.agent_id for e in events if e.target == "message"} == {"jfk", "nova"}
     assert all("speaks as John F. Kennedy" in e.explanation for e in scores
                if e.agent_id == "nova")
