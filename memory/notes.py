@@ -66,7 +66,8 @@ class NotesMemory:
         self.last_cut = None
         if not self.notes:
             return []
-        counter, lines, cut = self.counter or default_counter(), [], None
+        counter, cut = self.counter or default_counter(), None
+        lines: list[str] = []
         for note in reversed(self.notes):
             fit = self._fits.fit(counter, budget, note, self._frame(lines))
             if fit is None or (fit.cut and lines and fit.kept_chars < MIN_CUT_CHARS):

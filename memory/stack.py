@@ -72,7 +72,7 @@ class MemoryStack:
 
     def tools(self) -> list[Any]:
         """Tools the backends offer the agent (MemoryTool objects)."""
-        found = []
+        found: list[Any] = []
         for backend in self.backends:
             offer = getattr(backend, "tools", None)
             found.extend(offer() if offer is not None else [])

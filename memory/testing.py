@@ -207,8 +207,8 @@ class MemoryBackendConformance:
     def test_bad_input_raises_clear_error(self, context: BackendContext) -> None:
         backend = self.make_backend(context)
         with pytest.raises((TypeError, ValueError)) as info:
-            backend.observe([{"role": "user", "content": "not a Message"}])  # type: ignore[list-item]
+            backend.observe([{"role": "user", "content": "not a Message"}])
         assert str(info.value)
         with pytest.raises((TypeError, ValueError)) as info:
-            backend.restore("not a snapshot")  # type: ignore[arg-type]
+            backend.restore("not a snapshot")
         assert str(info.value)

@@ -107,7 +107,7 @@ _scan: tuple[tuple[Any, ...], list[Any]] | None = None
 
 def _path_stamp() -> tuple[Any, ...]:
     """sys.path with each entry's mtime: installing a distribution changes it."""
-    stamp = []
+    stamp: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
             stamp.append((entry, os.stat(entry or ".").st_mtime_ns))

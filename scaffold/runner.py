@@ -22,7 +22,7 @@ from scaffold.errors import CassetteMiss, RunDirError, ScaffoldError
 from scaffold.events import Event, MemoryEvent, MessageEvent, RunEnd, RunStart, TrackerErrorEvent
 from scaffold.messages import Message
 from scaffold.models import CassetteReader, CassetteWriter, ModelClient, truncate_cassette
-from scaffold.recorder import RunManifest, RunRecorder, package_versions, read_events
+from scaffold.recorder import RunManifest, RunRecorder, Status, package_versions, read_events
 from scaffold.redact import redact
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import TrackerSet
@@ -271,7 +271,7 @@ class Run:
     def _finish_failed(self, bus: EventBus, manifest: RunManifest, exc: BaseException,
                        agents: list[AgentRuntime], first_step: int) -> RunResult:
         interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError))
-        status = "interrupted" if interrupted else "failed"
+        status: Status = "interrupted" if interrupted else "failed"
         reason = redact(str(exc) if isinstance(exc, ScaffoldError) else
                         f"{type(exc).__name__}: {exc}")
         step = max((rt.step for rt in agents), default=first_step)

@@ -20,6 +20,11 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
 }
 """Named conditions and the backends each expands to, in render order."""
 
+StoreKind = Literal["turns", "summaries", "notes"]
+"""What a vector memory can store."""
+STORE_KINDS: tuple[StoreKind, ...] = ("turns", "summaries", "notes")
+"""Every kind, the default of `VectorSpec.store`."""
+
 
 class OverflowSpec(Spec):
     """When the context overflows and how much recent history always stays."""
@@ -66,8 +71,7 @@ class VectorSpec(Spec):
     """A Chroma server (http://host:port); default is an embedded store in the run directory."""
     collection: str | None = None
     """Collection name; defaults to one per agent (shared when several agents name the same)."""
-    store: list[Literal["turns", "summaries", "notes"]] = Field(
-        default_factory=lambda: ["turns", "summaries", "notes"])
+    store: list[StoreKind] = Field(default_factory=lambda: list(STORE_KINDS))
     """What gets stored."""
     where: dict[str, Any] = Field(default_factory=dict)
     """Chroma metadata filter applied to every query (e.g. {"author": "jfk"})."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 from statistics import mean
+from typing import Literal
 
 import numpy as np
 
@@ -92,8 +93,9 @@ def survival_table(half_lives: list[HalfLife]) -> list[SurvivalRow]:
 
 def _outcome(agent: AgentMetrics, s: ScorerMetrics) -> AgentOutcome:
     hl = s.half_life
-    outcome = ("no data" if not s.curve else "never held" if hl.never_held
-               else "censored" if hl.censored else "halved")
+    outcome: Literal["halved", "censored", "never held", "no data"] = (
+        "no data" if not s.curve else "never held" if hl.never_held
+        else "censored" if hl.censored else "halved")
     return AgentOutcome(agent=f"{agent.run_id}/{agent.agent_id}", seed=agent.seed,
                         initial=hl.initial, half_life=hl.step, outcome=outcome,
                         mean=mean(p.value for p in s.curve) if s.curve else None)

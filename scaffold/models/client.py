@@ -70,7 +70,7 @@ def retry_after_s(exc: BaseException | None) -> float | None:
     response = getattr(exc, "response", None)
     for headers in (getattr(exc, "headers", None), getattr(response, "headers", None),
                     getattr(exc, "litellm_response_headers", None)):
-        if not hasattr(headers, "get"):
+        if headers is None or not hasattr(headers, "get"):
             continue
         millis = _number(headers.get("retry-after-ms"))
         if millis is not None:

@@ -119,7 +119,8 @@ class _LoadedModel:
                 bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
                 add_generation_prompt=generation, stop_token_ids=[eos])
             self._formatters[generation] = formatter
-        result = formatter(messages=messages)
+        # llama_cpp types messages as its TypedDicts; ours are the same plain OpenAI-shaped dicts
+        result = formatter(messages=messages)  # type: ignore[arg-type]
         return self.llama.tokenize(result.prompt.encode("utf-8"),
                                    add_bos=not result.added_special, special=True)
 

@@ -30,7 +30,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scaffold.config import RuleSpec
+from scaffold.config import (
+    CaseFractionCheck,
+    DashSeparatedCheck,
+    DigitFractionCheck,
+    JsonCheck,
+    RuleSpec,
+    SyllableCheck,
+    WordFractionCheck,
+)
 
 _LAMBDA = re.compile(r"\A\s*lambda\s+(?P<var>\w+)\s*:\s*(?P<body>.+?)\s*\Z", re.S)
 _QUOTED = r"(?P<q>[\"'])(?P<word>.*?)(?P=q)"
@@ -73,8 +81,8 @@ def _keyword(word: str, negate: bool) -> RuleSpec:
     if re.fullmatch(r"[A-Z]", word) and not negate:
         return RuleSpec(require_regex=[choice_pattern(word)])
     if not re.search(r"\w", word):
-        key = "forbid_regex" if negate else "require_regex"
-        return RuleSpec(**{key: [re.escape(word)]})
+        pattern = [re.escape(word)]
+        return RuleSpec(forbid_regex=pattern) if negate else RuleSpec(require_regex=pattern)
     return RuleSpec(forbid=[word]) if negate else RuleSpec(require_any=[word])
 
 
@@ -91,10 +99,11 @@ def _word_list(args: str) -> list[str] | None:
 def _target_fraction(args: str) -> CheckerTranslation:
     words = _word_list(args)
     if words:
-        return CheckerTranslation(RuleSpec(checks=[{"kind": "word_fraction", "words": words}]))
+        check = WordFractionCheck(kind="word_fraction", words=words)
+        return CheckerTranslation(RuleSpec(checks=[check]))
     if "one_syllable" in args:
         return CheckerTranslation(
-            RuleSpec(checks=[{"kind": "syllables", "max": 1}]),
+            RuleSpec(checks=[SyllableCheck(kind="syllables", max=1)]),
             "syllables are estimated with a heuristic; the original one-syllable word list "
             "is not available")
     return CheckerTranslation(note=f"not translated: target word list {args.strip()!r} "
@@ -110,19 +119,20 @@ def _words_hit(args: str) -> CheckerTranslation:
 
 def _call(name: str, args: str) -> CheckerTranslation:
     if name == "fraction_of_case_letters":
-        case = "lower" if re.search(r"\bFalse\b", args) else "upper"
-        return CheckerTranslation(RuleSpec(checks=[{"kind": "case_fraction", "case": case}]))
+        lower = re.search(r"\bFalse\b", args) is not None
+        check = CaseFractionCheck(kind="case_fraction", case="lower" if lower else "upper")
+        return CheckerTranslation(RuleSpec(checks=[check]))
     if name == "fraction_digit":
-        return CheckerTranslation(RuleSpec(checks=[{"kind": "digit_fraction"}]))
+        return CheckerTranslation(RuleSpec(checks=[DigitFractionCheck(kind="digit_fraction")]))
     if name == "fraction_of_text_that_is_a_target":
         return _target_fraction(args)
     if name == "fraction_of_target_words_hit":
         return _words_hit(args)
     if name == "is_valid_json_format":
         return CheckerTranslation(
-            RuleSpec(checks=[{"kind": "json", "keys": ["thought", "response"]}]))
+            RuleSpec(checks=[JsonCheck(kind="json", keys=["thought", "response"])]))
     if name == "is_valid_dash_format":
-        return CheckerTranslation(RuleSpec(checks=[{"kind": "dash_separated"}]))
+        return CheckerTranslation(RuleSpec(checks=[DashSeparatedCheck(kind="dash_separated")]))
     if name == "is_valid_alternating_french_english":
         return CheckerTranslation(
             RuleSpec(require_regex=[ALTERNATING_PATTERN]),

@@ -65,8 +65,9 @@ def score_rows(log: RunLog) -> list[dict[str, Any]]:
         (e.agent_id, e.round_id, e.probe_id, e.sample): e
         for e in events if isinstance(e, ProbeEvent)}
     memory = {e.seq: e for e in events if isinstance(e, MemoryEvent)}
-    said = {(e.agent_id, e.message_id): e.content for e in events
-            if isinstance(e, MessageEvent) and e.role == "assistant"}
+    said: dict[tuple[str | None, str | None], str] = {
+        (e.agent_id, e.message_id): e.content for e in events
+        if isinstance(e, MessageEvent) and e.role == "assistant"}
     rows = []
     for e in events:
         if not isinstance(e, ScoreEvent):

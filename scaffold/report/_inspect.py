@@ -121,7 +121,7 @@ def _sample(agent_id: str, events: list[Event], spec: dict[str, Any]) -> Any:
     from inspect_ai.log import EvalSample
     from inspect_ai.model import ChatMessageSystem
 
-    agent = next((a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
+    agent: dict[str, Any] = next((a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
     persona = (spec.get("personas") or {}).get(agent.get("persona"), {})
     messages = [_chat_message(e) for e in events if isinstance(e, MessageEvent)]
     identity = str(persona.get("identity", ""))
