@@ -95,3 +95,37 @@ def test_cli_memory_override(tmp_path: Path) -> None:
     assert "-window-" in run_dir.name
     bad = CliRunner().invoke(app, ["run", str(path), "--memory", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+@pytest.mark.parametrize("condition", ["window", "summary", "notes", "full"])
+def test_budget_memory_cannot_keep_is_a_failed_event_and_a_warning(
+        tmp_path: Path, condition: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Before: a keep_last the budget cannot hold let the context grow to 4x the budget with
+    no memory event and no warning."""
+    keep = {"keep_last": 60}
+    spec = with_memory(tmp_path, condition, window=keep, summary=keep)
+    with caplog.at_level("WARNING", logger="memory.overrun"):
+        run_dir = run_spec(apply_overrides(spec, steps=30, no_probes=True))
+    failed = [e for e in events_of(run_dir, "memory") if e.kind == "budget"]
+    assert failed and all(e.status == "failed" and e.backend == "stack" for e in failed)
+    assert "keep_last=60" in (failed[0].reason or "") and failed[0].detail["budget"] == 400
+    contexts = {c.step: c.total_tokens for c in events_of(run_dir, "context")}
+    assert contexts[failed[0].step] > 400 and all(
+        total <= 400 for step, total in contexts.items() if step < failed[0].step)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "memory.overrun"]
+    assert len(warnings) == len(failed) and "jfk" in warnings[0]
+
+
+@pytest.mark.parametrize("condition", ["window", "summary", "notes", "full"])
+def test_budget_event_exactly_when_the_context_goes_over(tmp_path: Path, condition: str) -> None:
+    """No false alarm while memory keeps the budget, no silence when it does not: at budget 400
+    `full`'s four blocks (up to 100 tokens each) and its last messages can exceed it."""
+    run_dir = run_spec(apply_overrides(with_memory(tmp_path, condition), steps=30,
+                                       no_probes=True))
+    reported = [e.step for e in events_of(run_dir, "memory") if e.kind == "budget"]
+    over = [c.step for c in events_of(run_dir, "context") if c.total_tokens > 400]
+    if condition != "full":
+        assert not over
+    assert bool(reported) == bool(over)
+    if over:
+        assert reported[0] == over[0]
