@@ -11,11 +11,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scaffold.config import ExecutionSpec, ExperimentSpec
 
+if TYPE_CHECKING:
+    from scaffold.runner import RunResult
+
 Progress = Callable[[str, int, int], None]
+Updates = queue.Queue[list[tuple[str, int, int]]]
+"""Batches of progress(run_id, done, total) sent from the workers (a manager queue)."""
 
 
 def split_execution(execution: ExecutionSpec, workers: int) -> ExecutionSpec:
@@ -58,7 +63,7 @@ class _BatchedProgress:
     """Every step's progress, sent to the parent in batches: the queue is a manager proxy,
     so each put is a blocking round trip, too dear to pay on every step of every run."""
 
-    def __init__(self, updates: Any):
+    def __init__(self, updates: Updates):
         self.updates = updates
         self.pending: list[tuple[str, int, int]] = []
         self.sent = time.monotonic()
@@ -76,7 +81,7 @@ class _BatchedProgress:
 
 
 def _work(specs: list[ExperimentSpec], replay: Path | None, execution: ExecutionSpec,
-          updates: Any) -> list[Any]:
+          updates: Updates | None) -> list[RunResult]:
     from scaffold.executors import LocalExecutor
 
     report = _BatchedProgress(updates) if updates else None
@@ -88,12 +93,12 @@ def _work(specs: list[ExperimentSpec], replay: Path | None, execution: Execution
 
 
 async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
-                         progress: Progress | None, workers: int) -> list[Any]:
+                         progress: Progress | None, workers: int) -> list[RunResult]:
     """Run the specs in up to `workers` fresh processes; results in spec order."""
     groups, share = plan_workers(specs, workers)
     ctx = multiprocessing.get_context("spawn")  # fork would copy this process's running loop
     manager = ctx.Manager() if progress else None
-    updates = manager.Queue() if manager else None
+    updates: Updates | None = manager.Queue() if manager else None
     stop = threading.Event()
 
     def pump() -> None:
@@ -120,8 +125,6 @@ async def run_in_workers(specs: list[ExperimentSpec], replay: Path | None,
             pumper.join()
         if manager:
             manager.shutdown()
-    ordered: list[Any] = [None] * len(specs)
-    for group, group_results in zip(groups, results):
-        for i, result in zip(group, group_results):
-            ordered[i] = result
-    return ordered
+    by_index = {i: result for group, group_results in zip(groups, results)
+                for i, result in zip(group, group_results)}
+    return [by_index[i] for i in range(len(specs))]

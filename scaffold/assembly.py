@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memory import BackendContext, MemoryStack, TokenCounter
 from scaffold import registry
@@ -14,6 +14,9 @@ from scaffold.models import CallContext, ModelClient
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import Tracker, TrackerSet
 from scaffold.trackers.scoring import SCORING_FOR, Scorer, ScorerContext
+
+if TYPE_CHECKING:
+    from scaffold.tasks.base import Task
 
 
 def build_backends(memory: MemorySpec, context: BackendContext) -> list[Any]:
@@ -72,7 +75,7 @@ def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None) -> l
     return trackers
 
 
-def build_task(spec: ExperimentSpec, client: ModelClient | None, run_dir: Path) -> Any:
+def build_task(spec: ExperimentSpec, client: ModelClient | None, run_dir: Path) -> Task:
     """The run's task environment, built by registry name; simulated users call models through
     the run's client (purpose 'user', model role `models.user`)."""
     from scaffold.tasks.base import TaskContext

@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from scaffold.events import Event
 
 E = TypeVar("E", bound=Event)
 Subscriber = Callable[[Event], None]
+
+
+class Emit(Protocol):
+    """What emits an event for the model client and trackers: `EventBus.emit`, or a stand-in
+    that records nothing (returns None)."""
+
+    def __call__(self, cls: type[E], *, step: int, agent_id: str | None = None,
+                 **fields: Any) -> E | None: ...
+
 log = logging.getLogger(__name__)
 
 

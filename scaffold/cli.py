@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,13 @@ from rich.table import Table
 
 from scaffold.cli_memory import memory_app
 from scaffold.errors import ConfigError, ScaffoldError
+
+if TYPE_CHECKING:  # imported lazily at run time: `scaffold --help` stays fast
+    from rich.progress import TaskID
+
+    from scaffold.config import ExperimentSpec
+    from scaffold.run_summary import AgentSummary
+    from scaffold.runner import RunResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scaffold: does a non-standard self survive a long, memory-managed run?")
@@ -42,7 +49,7 @@ MemoryOption = Annotated[Optional[str], typer.Option(
          "core-ro, core-rw, notes, full, or a plugin).")]
 
 
-def _variants(config: Path, **overrides: object) -> list:
+def _variants(config: Path, **overrides: object) -> list[ExperimentSpec]:
     """The runs of an experiment file with CLI overrides applied; a bad config exits 2."""
     from scaffold.config import apply_overrides, expand_sweep
     from scaffold.loading import load_experiment
@@ -111,7 +118,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _replayed_variant(variants: list, replay: Path) -> list:
+def _replayed_variant(variants: list[ExperimentSpec], replay: Path) -> list[ExperimentSpec]:
     """The one run of a sweep that `replay` recorded (matched by run id)."""
     from scaffold.runner import run_id_for
 
@@ -124,14 +131,14 @@ def _replayed_variant(variants: list, replay: Path) -> list:
     return matching
 
 
-def _report_run(result: object) -> bool:
+def _report_run(result: RunResult) -> bool:
     """Print one run's summary; True when it finished."""
     from scaffold.recorder import read_events
     from scaffold.run_summary import summarize_run
 
-    run_dir = result.run_dir  # type: ignore[attr-defined]
-    status = result.status  # type: ignore[attr-defined]
-    if result.skipped:  # type: ignore[attr-defined]
+    run_dir = result.run_dir
+    status = result.status
+    if result.skipped:
         err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
     if (run_dir / "events.jsonl").exists():
         try:
@@ -139,7 +146,7 @@ def _report_run(result: object) -> bool:
         except ScaffoldError as exc:
             err.print(f"error: {exc}", highlight=False, soft_wrap=True)
     if status != "done":
-        error = result.error or ""  # type: ignore[attr-defined]
+        error = result.error or ""
         err.print(f"run {run_dir.name} ended with status {status}: {error}", highlight=False,
                   soft_wrap=True)
         return False
@@ -161,7 +168,7 @@ def _warn_tracker_errors(run_dir: Path) -> None:
                   "missing (see the tracker_error events in events.jsonl)", soft_wrap=True)
 
 
-def _execute_all(specs: list, replay: Path | None) -> list:
+def _execute_all(specs: list[ExperimentSpec], replay: Path | None) -> list[RunResult]:
     """Run every spec with the local executor, with one progress bar per run plus a total."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -173,13 +180,13 @@ def _execute_all(specs: list, replay: Path | None) -> list:
     total_steps = sum(s.steps for s in specs)
     with progress:
         total = progress.add_task("all runs", total=total_steps)
-        bars: dict[str, object] = {}
+        bars: dict[str, TaskID] = {}
         done: dict[str, int] = {}
 
         def on_step(run_id: str, step: int, steps: int) -> None:
             if run_id not in bars:
                 bars[run_id] = progress.add_task(run_id, total=steps)
-            progress.update(bars[run_id], completed=step)  # type: ignore[arg-type]
+            progress.update(bars[run_id], completed=step)
             done[run_id] = step
             progress.update(total, completed=sum(done.values()))
             if not err.is_terminal:
@@ -194,7 +201,7 @@ def _print_left_out(skipped: list[str]) -> None:
         err.print(f"left out: {reason}", highlight=False, soft_wrap=True)
 
 
-def _print_summary(rows: list, run_dir: Path) -> None:
+def _print_summary(rows: list[AgentSummary], run_dir: Path) -> None:
     from scaffold.run_summary import summary_rows
 
     table = Table(title=f"run {run_dir}", title_justify="left")
@@ -380,16 +387,24 @@ def export(
     parquet: Annotated[bool, typer.Option(
         "--parquet", help="Write events.parquet and scores.parquet into each run directory "
                           "(needs pyarrow).")] = False,
+    inspect: Annotated[bool, typer.Option(
+        "--inspect", help="Write <run id>.eval, an Inspect AI log (agents as samples, "
+                          "transcripts, identity scores, memory and probe events), into each "
+                          "run directory (needs inspect-ai).")] = False,
 ) -> None:
-    """Export event logs as flat tables for analysis."""
-    from scaffold.report import export_parquet
+    """Export event logs as flat tables for analysis, or as Inspect AI logs."""
+    from scaffold.report import export_inspect, export_parquet
 
     _run_dir_arg(directory)
-    if not parquet:
-        _fail(ScaffoldError("choose what to export: --parquet"), 2)
+    if not (parquet or inspect):
+        _fail(ScaffoldError("choose what to export: --parquet and/or --inspect"), 2)
     skipped: list[str] = []
     try:
-        files = export_parquet(directory, skipped)
+        files = export_parquet(directory, skipped) if parquet else []
+        if inspect:
+            left_out: list[str] = []
+            files += export_inspect(directory, left_out)
+            skipped += [reason for reason in left_out if reason not in skipped]
     except ScaffoldError as exc:
         _fail(exc, 1)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from memory import CompactionContext, MemoryRecord, MemoryStack, ModelInput
 from scaffold.bus import EventBus
@@ -13,7 +13,11 @@ from scaffold.config import AgentSpec, PersonaSpec
 from scaffold.events import ContextEvent, Event, MemoryEvent, MessageEvent, TaskEvent
 from scaffold.messages import Message
 from scaffold.models import CallContext, Completion, ModelClient
+from scaffold.tools import Tool
 from scaffold.trackers.base import TrackerSet
+
+if TYPE_CHECKING:
+    from scaffold.tasks.base import Task, TaskOutcome
 
 E = TypeVar("E", bound=Event)
 
@@ -36,7 +40,7 @@ class AgentRuntime:
     step: int = 0
     turns: int = 0
     """Acts this agent has taken (equals `step` when every agent acts every step)."""
-    task: Any = None
+    task: Task | None = None
     """The run's Task (scaffold.tasks.Task), shared by its agents; offers tools, takes replies."""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,19 +159,20 @@ class AgentRuntime:
                 author="tool", step=self.step, tool_call_id=call.get("id"),
                 name=str(function.get("name"))))
 
-    def tools(self) -> dict[str, Any]:
+    def tools(self) -> dict[str, Tool]:
         """Tools offered to the agent by name: its memory's, then its task's."""
-        tools = {t.name: t for t in self.stack.tools()}
+        tools: dict[str, Tool] = {t.name: t for t in self.stack.tools()}
         if self.task is not None:
             tools.update({t.name: t for t in self.task.tools(self.id)})
         return tools
 
-    def record_outcomes(self, outcomes: list[Any]) -> None:
+    def record_outcomes(self, outcomes: list[TaskOutcome]) -> None:
         """Emit the facts a task reported (TaskOutcome models) as `task` events."""
         for outcome in outcomes:
             self.emit(TaskEvent, **outcome.model_dump())
 
-    async def _run_tool(self, tools: dict[str, Any], name: str, arguments: Any) -> str:
+    async def _run_tool(self, tools: dict[str, Tool], name: str,
+                        arguments: str | dict[str, Any] | None) -> str:
         tool = tools.get(name)
         if tool is None:
             return f"error: no tool named {name!r}; available: {', '.join(tools) or 'none'}"

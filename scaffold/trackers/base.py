@@ -9,6 +9,7 @@ from scaffold.events import MemoryEvent, TrackerErrorEvent
 from scaffold.redact import redact
 
 if TYPE_CHECKING:
+    from scaffold.bus import Emit
     from scaffold.messages import Message
     from scaffold.runtime import AgentRuntime
 
@@ -47,7 +48,7 @@ class Tracker:
 class TrackerSet:
     """Calls every tracker's hook; a failing tracker is recorded as an event and skipped."""
 
-    def __init__(self, trackers: list[Tracker], emit: Any):
+    def __init__(self, trackers: list[Tracker], emit: Emit):
         self.trackers = trackers
         self.emit = emit
 
