@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaffold import registry
 from scaffold.assembly import build_agent, build_task, build_trackers
@@ -26,6 +26,11 @@ from scaffold.recorder import RunManifest, RunRecorder, Status, package_versions
 from scaffold.redact import redact
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import TrackerSet
+
+if TYPE_CHECKING:
+    from scaffold.checkpoints import InlineSqliteSaver
+    from scaffold.limits import ModelLimits
+    from scaffold.tasks.base import Task
 
 StepCallback = Callable[[int, int], None]
 
@@ -77,7 +82,7 @@ class Run:
     """
 
     def __init__(self, spec: ExperimentSpec, run_dir: Path, replay_from: Path | None = None,
-                 limits: Any = None):
+                 limits: ModelLimits | None = None):
         self.spec = spec
         self.limits = limits
         self.run_dir = run_dir
@@ -118,7 +123,7 @@ class Run:
             graph = registry.get("agent", "persona")(saver)
             return await self._execute(graph, saver, manifest, on_step)
 
-    async def _execute(self, graph: Any, saver: Any, manifest: RunManifest,
+    async def _execute(self, graph: Any, saver: InlineSqliteSaver, manifest: RunManifest,
                        on_step: StepCallback | None) -> RunResult:
         resuming = self.recorder.events_path.exists()
         saved = {a.id: await self._saved_state(graph, a.id) for a in self.spec.agents}
@@ -140,7 +145,7 @@ class Run:
         cassette = CassetteWriter(self.recorder.cassette_path)
         saver.before_write = [cassette.flush, self.recorder.flush]
         agents: list[AgentRuntime] = []
-        task: Any = None
+        task: Task | None = None
         try:
             agents, trackers, unfinished, client = self._build(bus, cassette, saved)
             self.client = client
@@ -187,7 +192,7 @@ class Run:
         return agents, trackers, unfinished, client
 
     def _task(self, client: ModelClient, agents: list[AgentRuntime],
-              saved: dict[str, dict[str, Any]]) -> tuple[Any, int]:
+              saved: dict[str, dict[str, Any]]) -> tuple[Task, int]:
         """The run's task, restored from the newest task state any agent's checkpoint holds;
         and the step to go on from."""
         task = build_task(self.spec, client, self.run_dir)
@@ -225,7 +230,7 @@ class Run:
         return values
 
     async def _loop(self, graph: Any, agents: list[AgentRuntime], trackers: TrackerSet,
-                    task: Any, start: int, manifest: RunManifest,
+                    task: Task, start: int, manifest: RunManifest,
                     on_step: StepCallback | None, controls: RunControls) -> None:
         await trackers.call("on_run_start", agents)
         step = start

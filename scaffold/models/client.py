@@ -5,14 +5,15 @@ from __future__ import annotations
 import email.utils
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import scaffold  # noqa: F401  (must precede litellm)
+from scaffold.bus import Emit
 from scaffold.config import NO_KEY, EndpointSpec, LocalModelSpec, RetrySpec, endpoint_for
 from scaffold.errors import CassetteMiss, ModelError
 from scaffold.events import ModelCallEvent, ModelRetryEvent
+from scaffold.limits import ModelLimits
 from scaffold.models.cassette import (
     CassetteEntry,
     CassetteReader,
@@ -24,7 +25,6 @@ from scaffold.models.cassette import (
 from scaffold.models.providers import ensure_provider
 from scaffold.redact import redact, redact_data, redact_known, treat_as_secret
 
-Emit = Callable[..., Any]
 _PARAM_KEYS = ("temperature", "max_tokens", "top_p", "seed", "stop", "tools", "tool_choice")
 
 
@@ -147,7 +147,7 @@ class ModelClient:
 
     def __init__(self, emit: Emit, retry: RetrySpec | None = None,
                  cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
-                 live_fallback: bool = False, limits: Any = None,
+                 live_fallback: bool = False, limits: ModelLimits | None = None,
                  endpoints: dict[str, EndpointSpec] | None = None,
                  local: LocalModelSpec | None = None):
         self.emit = emit
@@ -281,7 +281,7 @@ class ModelClient:
                   error=redact(f"{type(exc).__name__}: {exc}"), wait_s=round(wait, 3))
 
     def _record_call(self, model: str, key: str, ctx: CallContext, response: CassetteResponse,
-                     start: float, attempts: int, replayed: bool) -> Any:
+                     start: float, attempts: int, replayed: bool) -> ModelCallEvent | None:
         return self.emit(ModelCallEvent, agent_id=ctx.agent_id, step=ctx.step, purpose=ctx.purpose,
                   model=model, request_hash=key, prompt_tokens=response.prompt_tokens,
                   completion_tokens=response.completion_tokens, cost_usd=response.cost_usd,
