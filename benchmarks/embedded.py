@@ -22,8 +22,6 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,28 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import scaffold  # noqa: E402,F401
 from scaffold.loading import load_experiment  # noqa: E402
-from scaffold.models import _kv_state, load_cassette, local  # noqa: E402
+from scaffold.models import load_cassette, local  # noqa: E402
 from scaffold.runner import Run, run_dir_for  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jfk.yaml"
 
 
-@contextmanager
-def cold_cache() -> Iterator[None]:
-    """Every call starts from an empty KV cache (the baseline: nothing is reused)."""
-    book = _kv_state.StateBook
-    saved = book.resume, book.fork
-    book.resume = lambda self, llama, owner: _kv_state.restore(llama, None)  # type: ignore
-    book.fork = lambda self, llama, owner, shared: _kv_state.restore(llama, None)  # type: ignore
-    try:
-        yield
-    finally:
-        book.resume, book.fork = saved  # type: ignore[method-assign]
-
-
-def run_example(out: Path, steps: int) -> tuple[float, Path]:
+def run_example(out: Path, steps: int, kv_state: bool) -> tuple[float, Path]:
     """One run of the example; returns (wall seconds, run directory)."""
-    spec = load_experiment(EXAMPLE).model_copy(update={"steps": steps, "out": str(out)})
+    spec = load_experiment(EXAMPLE)
+    local_spec = spec.local.model_copy(update={"kv_state": kv_state})
+    spec = spec.model_copy(update={"steps": steps, "out": str(out), "local": local_spec})
     run_dir = run_dir_for(spec)
     start = time.perf_counter()
     asyncio.run(Run(spec, run_dir).execute())
@@ -111,11 +98,10 @@ def main() -> None:
     args = parser.parse_args()
     local.default_model_path()
     with tempfile.TemporaryDirectory() as tmp:
-        with cold_cache():
-            cold_s, cold_dir = run_example(Path(tmp) / "cold", args.steps)
+        cold_s, cold_dir = run_example(Path(tmp) / "cold", args.steps, kv_state=False)
         stats = local.state_stats()
         before = (stats.prompt_tokens, stats.reused_tokens)
-        warm_s, warm_dir = run_example(Path(tmp) / "warm", args.steps)
+        warm_s, warm_dir = run_example(Path(tmp) / "warm", args.steps, kv_state=True)
         sent = stats.prompt_tokens - before[0]
         reused = stats.reused_tokens - before[1]
         raw_s, raw_tokens = raw_replay(warm_dir)
@@ -123,7 +109,8 @@ def main() -> None:
         round_s, step_s, per_round = probe_vs_step(warm_dir)
         same = agent_replies(cold_dir) == agent_replies(warm_dir)
     print(f"steps: {args.steps}")
-    print(f"agent replies identical with and without KV state: {same}")
+    print(f"agent replies identical with and without KV state: {same} (llama.cpp's numerics "
+          "depend on how evaluation is split into batches, so they may differ)")
     print(f"cold cache: {cold_s:.1f} s   KV state: {warm_s:.1f} s")
     print(f"tokens/s: scaffold {scaffold_tps:.1f}, raw llama-cpp-python {raw_tokens / raw_s:.1f}"
           f"  ratio {scaffold_tps / (raw_tokens / raw_s):.2f} (target >= 0.95)")

@@ -54,7 +54,8 @@ class Rescorer:
         writer = CassetteWriter(recorder.cassette_path)
         reader = CassetteReader(recorder.cassette_path, strict=False)
         client = ModelClient(bus.emit, self.spec.retry, cassette=writer, replay=reader,
-                             live_fallback=True, endpoints=self.spec.endpoints)
+                             live_fallback=True, endpoints=self.spec.endpoints,
+                             local=self.spec.local, run_id=f"{self.run_dir.name}:{self.pass_id}")
         scorers = build_scorers(self.spec, client)
         try:
             if reprobe:
@@ -62,6 +63,7 @@ class Rescorer:
             else:
                 await self._rescore(bus, scorers)
         finally:
+            client.release()
             writer.close()
             recorder.close()
         return bus.seq - first

@@ -160,6 +160,8 @@ class Run:
             return self._finish_failed(bus, manifest, exc, agents, first_step)
         finally:
             cassette.close()
+            if self.client is not None:
+                self.client.release()
             for rt in agents:
                 rt.stack.close()
             if task is not None:
@@ -176,7 +178,7 @@ class Run:
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
                              limits=self.limits, endpoints=self.spec.endpoints,
-                             local=self.spec.local)
+                             local=self.spec.local, run_id=bus.run_id)
         trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
         agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]

@@ -43,6 +43,14 @@ class LocalModelSpec(Spec):
     """Context size in tokens (llama.cpp's n_ctx); a prompt longer than this fails the call."""
     n_threads: int | None = Field(default=None, ge=1)
     """CPU threads for evaluation; None: every core of the machine."""
+    kv_state: bool = True
+    """Each agent (and its summarizer, note writer, simulated user) continues from its own
+    previous call's KV state, and probes fork from it: only new tokens are evaluated. A run
+    with and without probes gives the same replies either way. Off: every call starts from an
+    empty cache (slower), so a run resumed after a kill continues bit-exactly; with it on, the
+    resumed agent's state is rebuilt in one pass and llama.cpp's numerics, which depend on how
+    evaluation was split into batches, can make later replies differ from an uninterrupted
+    run's (no step is lost or repeated either way)."""
 
 
 def sampling_record(spec: ExperimentSpec) -> dict[str, Any]:

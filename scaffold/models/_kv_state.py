@@ -149,6 +149,11 @@ class StateBook:
             llama._requires_eval = True
         self.live = None
 
+    def clear(self, llama: Any) -> None:
+        """Before a call that uses no saved state: an empty cache."""
+        restore(llama, None)
+        self.live = None
+
     def save(self, llama: Any, owner: Owner) -> None:
         """After an owner's call: keep the state its call left."""
         self.states[owner] = capture(llama)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -149,8 +150,9 @@ class ModelClient:
                  cassette: CassetteWriter | None = None, replay: CassetteReader | None = None,
                  live_fallback: bool = False, limits: ModelLimits | None = None,
                  endpoints: dict[str, EndpointSpec] | None = None,
-                 local: LocalModelSpec | None = None):
+                 local: LocalModelSpec | None = None, run_id: str | None = None):
         self.emit = emit
+        self.run_id = run_id
         self.replay_misses: list[str] = []
         self.local = local
         self.retry = retry or RetrySpec()
@@ -162,6 +164,12 @@ class ModelClient:
         for endpoint in self.endpoints.values():
             if endpoint.api_key_env:
                 treat_as_secret(endpoint.api_key_env)
+
+    def release(self) -> None:
+        """Forget the KV states this run's calls left in loaded local models (at run end)."""
+        local = sys.modules.get("scaffold.models.local")
+        if local is not None and self.run_id:
+            local.release_run(self.run_id)
 
     def _endpoint_kwargs(self, model: str) -> dict[str, Any]:
         """api_base and api_key for a model with a configured endpoint (none otherwise).
@@ -257,7 +265,7 @@ class ModelClient:
         import litellm
 
         meta = {"purpose": ctx.purpose, "agent_id": ctx.agent_id, "step": ctx.step,
-                "sample": ctx.sample, "persona": ctx.persona}
+                "sample": ctx.sample, "persona": ctx.persona, "run_id": self.run_id}
         if self.local is not None and model.startswith("local/"):
             meta["local"] = self.local.model_dump()
         litellm.drop_params = True  # providers reject params they lack (e.g. seed)

@@ -262,17 +262,24 @@ def _shared_context(loaded: _LoadedModel, messages: list[dict[str, Any]]) -> lis
 
 
 def _run(loaded: _LoadedModel, messages: list[dict[str, Any]], params: dict[str, Any],
-         owner: Owner, measuring: bool) -> dict[str, Any]:
-    """Generate from the owner's state (or a fork of it); save the state an owner's call left."""
+         owner: Owner, measuring: bool, kv_state: bool = True) -> dict[str, Any]:
+    """Generate from the owner's state (or a fork of it); save the state an owner's call left.
+
+    With `kv_state` off every call starts from an empty cache: the whole prompt is evaluated
+    in one pass, so a reply never depends on how earlier calls split their evaluation (the
+    choice for bit-exact resumes; see `LocalModelSpec.kv_state`).
+    """
     book, llama = loaded.book, loaded.llama
-    shared = _shared_context(loaded, messages) if measuring else None
-    if shared is not None:
+    shared = _shared_context(loaded, messages) if measuring and kv_state else None
+    if not kv_state:
+        book.clear(llama)
+    elif shared is not None:
         book.fork(llama, owner, shared)
     else:
         book.resume(llama, owner)
     prompt = loaded.prompt_tokens(messages)
     book.stats.count(len(prompt), common_prefix(llama.input_ids[: llama.n_tokens], prompt))
-    if measuring:
+    if measuring or not kv_state:
         return llama.create_chat_completion(messages=messages, **params)
     try:
         result = llama.create_chat_completion(messages=messages, **params)
@@ -307,7 +314,8 @@ def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any]
         raise CustomLLMError(status_code=404, message=str(exc)) from None
     try:
         with loaded.lock:
-            return _run(loaded, messages, params, owner, measuring)
+            return _run(loaded, messages, params, owner, measuring,
+                        bool((settings or {}).get("kv_state", True)))
     except ValueError as exc:
         if "exceed context window" in str(exc):
             raise litellm.ContextWindowExceededError(
