@@ -9,7 +9,7 @@ from typing import Any
 from memory._contract import BackendContext, CompactionContext, MemoryRecord, snapshot_strings
 from memory._text import word_count
 from memory.budget import CUT_MARKER, FitCache, TokenCounter, default_counter
-from scaffold.messages import Message
+from scaffold.messages import Message, completed_context
 from scaffold.registry import memory_backend
 
 NOTES_HEADER = "[Memory] Notes you wrote about what you have learned:"
@@ -106,7 +106,10 @@ class NotesMemory:
             return None
         before = ctx.prompt_tokens()
         await ctx.before_change("note")
-        request = [*ctx.model_input(), {"role": "user", "content": self.prompt}]
+        # on the last completed exchange: appended after a pending user turn, the prompt
+        # would get that turn answered instead of the notes
+        request = [*completed_context(ctx.model_input()),
+                   {"role": "user", "content": self.prompt}]
         reply = await ctx.ask_agent(request, max_tokens=self.max_tokens)
         self.last_step = ctx.step
         new = parse_notes(reply.content)

@@ -46,3 +46,22 @@ class Message(BaseModel):
 def to_model(messages: list[Message]) -> list[dict[str, Any]]:
     """Project a list of messages to the model format."""
     return [m.to_model() for m in messages]
+
+
+def completed_context(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The context up to its last completed exchange: the messages that follow the last
+    assistant reply without tool calls (a pending user turn, an assistant's tool call and its
+    results) are dropped; the system message (identity and memory) always stays.
+
+    A probe appended to a context that still ends with an unanswered user turn gets that turn
+    answered instead of its own question; cut here, every round asks the persona on the state
+    right after its last completed exchange, with memory as it is now.
+    """
+    end = len(messages)
+    while end > 1 and not _completes_exchange(messages[end - 1]):
+        end -= 1
+    return messages[:end]
+
+
+def _completes_exchange(message: dict[str, Any]) -> bool:
+    return message.get("role") == "assistant" and not message.get("tool_calls")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scaffold.config import PersonaSpec, ProbeSchedule, ProbeSpec
 from scaffold.errors import CassetteMiss
 from scaffold.events import MemoryEvent, ProbeEvent, ScoreEvent
+from scaffold.messages import completed_context
 from scaffold.redact import redact
 from scaffold.registry import tracker
 from scaffold.trackers.base import Tracker
@@ -53,25 +54,6 @@ def probe_params(schedule: ProbeSchedule, seed: int) -> dict[str, Any]:
     """Sampling parameters of one probe call."""
     return {"temperature": schedule.temperature, "top_p": schedule.top_p,
             "max_tokens": schedule.max_tokens, "seed": seed}
-
-
-def completed_context(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The context up to its last completed exchange: the messages that follow the last
-    assistant reply without tool calls (a pending user turn, an assistant's tool call and its
-    results) are dropped; the system message (identity and memory) always stays.
-
-    A probe appended to a context that still ends with an unanswered user turn gets that turn
-    answered instead of its own question; cut here, every round asks the persona on the state
-    right after its last completed exchange, with memory as it is now.
-    """
-    end = len(messages)
-    while end > 1 and not _completes_exchange(messages[end - 1]):
-        end -= 1
-    return messages[:end]
-
-
-def _completes_exchange(message: dict[str, Any]) -> bool:
-    return message.get("role") == "assistant" and not message.get("tool_calls")
 
 
 class ProbeTracker(Tracker):
