@@ -108,7 +108,7 @@ def test_every_role_samples_as_configured_and_is_recorded(tmp_path: Path) -> Non
     assert sampling["agents"]["jfk"]["notes"]["temperature"] == 0.2
     assert sampling["probes"]["samples"] == 3 and sampling["probes"]["seed"] == 80
     assert sampling["user"]["top_p"] == 0.6 and sampling["judge"]["seed"] == 90
-    assert sampling["local"] == {"n_ctx": 4096, "n_threads": None}
+    assert sampling["local"] == {"n_ctx": 4096, "n_threads": None, "kv_state": True}
 
 
 def test_default_sampling_is_reported(tmp_path: Path) -> None:
