@@ -49,7 +49,7 @@ def run_example(out: Path, steps: int, kv_state: bool) -> tuple[float, Path]:
 def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
     """The run's events of one kind, as dicts."""
     lines = (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [e for e in map(json.loads, lines) if e.get("kind") == kind]
+    return [e for e in map(json.loads, lines) if e.get("type") == kind]
 
 
 def agent_replies(run_dir: Path) -> list[str]:
