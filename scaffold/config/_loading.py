@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def _unexpanded_sources(data: dict[str, Any]) -> list[str]:
             if isinstance(entry, dict) and "from" in entry]
 
 
-TASK_FILES = (("coding", "problems"), ("reading", "document"))
+TASK_FILES = (("coding", "problems"), ("reading", "document"), ("selfchat", "openers"))
 """Task settings that name a file: resolved against the config's directory when loading."""
 
 
@@ -72,9 +73,34 @@ def _resolve_task_files(data: dict[str, Any], source: str,
         if not path.is_file():
             problems.append(f"task.{section}.{key}: file not found: {path}")
         task[section] = {**settings, key: str(path.resolve())}
+    problems += _pick_opener(task)
     if problems:
         raise ConfigError(source, problems)
     return {**data, "task": task}
+
+
+def _pick_opener(task: dict[str, Any]) -> list[str]:
+    """Set `selfchat.opener` from entry `opener_index` of the `openers` file; problems found."""
+    settings = task.get("selfchat")
+    if not isinstance(settings, dict) or not isinstance(settings.get("openers"), str):
+        return []
+    path = Path(settings["openers"])
+    if not path.is_file():
+        return []  # already reported as file not found
+    try:
+        lines = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [f"task.selfchat.openers: cannot read {path}: {exc}"]
+    if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+        return [f"task.selfchat.openers: {path} must hold a non-empty JSON list of strings"]
+    index = settings.get("opener_index", 0)
+    if not isinstance(index, int) or isinstance(index, bool):
+        return []  # the spec's own validation names the bad type
+    if not 0 <= index < len(lines):
+        return [f"task.selfchat.opener_index: {index} is out of range: {path} holds "
+                f"{len(lines)} openers (0-{len(lines) - 1})"]
+    task["selfchat"] = {**settings, "opener": lines[index]}
+    return []
 
 
 def parse_experiment(data: Any, source: str = "<config>",

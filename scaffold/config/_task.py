@@ -71,6 +71,12 @@ class SelfChatSpec(Spec):
     """The first message, sent to the first agent as if from the second."""
     first: str | None = None
     """Id of the agent that speaks first (default: the first agent)."""
+    openers: str | None = None
+    """A JSON file holding a list of opening lines (e.g. persona_drift's
+    conversation_openers.json), relative to the experiment file: entry `opener_index` becomes
+    `opener` when the experiment is loaded, so the manifest records the text used."""
+    opener_index: int = Field(default=0, ge=0)
+    """Which entry of `openers` opens the conversation (a sweep axis for several openers)."""
 
 
 class RoomSpec(Spec):

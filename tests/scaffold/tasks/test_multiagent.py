@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
+from scaffold.config import expand_sweep
 from scaffold.errors import ConfigError
+from scaffold.loading import load_experiment
 from scaffold.tasks.base import TaskContext
 from scaffold.tasks.room import RoomTask
-from tests.helpers import JFK_PERSONA, events_of, make_spec, run_spec
+from tests.helpers import JFK_PERSONA, events_of, make_spec, run_spec, spec_dict
 
 NOVA = {"name": "Nova", "identity": "You are Nova, a starship navigator from the year 2400.",
         "anchors": ["I am Nova, a starship navigator."]}
@@ -172,3 +176,40 @@ def test_fork_of_a_room_mid_run_continues_like_the_source(tmp_path: Path) -> Non
     assert message_view(target) == message_view(source)  # same settings: same run
     assert [e.data for e in events_of(target, "task")] == \
         [e.data for e in events_of(source, "task")]
+
+
+def _opener_file(tmp_path: Path, spec: dict, openers: object, **selfchat: object) -> Path:
+    (tmp_path / "openers.json").write_text(json.dumps(openers), encoding="utf-8")
+    spec["task"] = {"kind": "selfchat", "selfchat": {"openers": "openers.json", **selfchat}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def test_selfchat_opener_comes_from_the_openers_file_per_sweep_index(tmp_path: Path) -> None:
+    spec = spec_dict(out=str(tmp_path / "runs"), personas=_personas(2),
+                     agents=_agents(2, probe=[True, False]))
+    spec["sweep"] = {"task.selfchat.opener_index": [0, 2]}
+    path = _opener_file(tmp_path, spec, ["first topic", "second topic", "third topic"])
+    runs = load_runs(path)
+    assert [r.task.selfchat.opener for r in runs] == ["first topic", "third topic"]
+    assert [r.task.selfchat.opener_index for r in runs] == [0, 2]
+
+
+@pytest.mark.parametrize(("openers", "index", "message"), [
+    (["only one"], 1, "task.selfchat.opener_index: 1 is out of range"),
+    ({"not": "a list"}, 0, "task.selfchat.openers:"),
+    ([], 0, "task.selfchat.openers:"),
+])
+def test_selfchat_openers_problems_name_the_field(tmp_path: Path, openers: object, index: int,
+                                                  message: str) -> None:
+    spec = spec_dict(out=str(tmp_path / "runs"), personas=_personas(2), agents=_agents(2))
+    path = _opener_file(tmp_path, spec, openers, opener_index=index)
+    with pytest.raises(ConfigError) as err:
+        load_runs(path)
+    assert any(p.startswith(message) for p in err.value.problems), err.value.problems
+
+
+def load_runs(path: Path) -> list:
+    """The runs an experiment file expands to."""
+    return expand_sweep(load_experiment(path))
