@@ -382,13 +382,20 @@ def report(
     smooth_steps: Annotated[int, typer.Option(
         "--smooth-steps", min=1, help="Steps in the (centred) smoothing window.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    by: Annotated[Optional[list[str]], typer.Option(
+        "--by", help="Group agents by this (repeatable): condition, persona, agent, seed, or a "
+                     "dotted spec path such as agents.0.persona. Default: condition.")] = None,
+    agent: Annotated[Optional[list[str]], typer.Option(
+        "--agent", help="Only this agent id (repeatable), e.g. the probed agent of a "
+                        "self-chat.")] = None,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
     from scaffold.metrics import MetricsSettings
     from scaffold.report import metrics_json, write_report
 
     _run_dir_arg(directory)
-    settings = MetricsSettings(smooth_steps=smooth_steps, seed=seed)
+    settings = MetricsSettings(smooth_steps=smooth_steps, seed=seed,
+                               group_by=by or ["condition"], agents=agent or [])
     skipped: list[str] = []
     try:
         if fmt == "json":

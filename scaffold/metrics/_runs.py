@@ -18,6 +18,7 @@ from scaffold.metrics._curves import (
     half_life,
     identity_curves,
 )
+from scaffold.metrics._groups import group_label
 from scaffold.metrics._index import index_scores
 from scaffold.metrics._memory import (
     bracket_rounds,
@@ -152,7 +153,11 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
     brackets = bracket_rounds(events)
     agents = []
     for agent_id in _agent_ids(events):
+        if settings.agents and agent_id not in settings.agents:
+            continue
         condition, model = agent_setup(log.spec, agent_id)
+        condition = group_label(log.spec, agent_id, condition, _run_seed(events),
+                                settings.group_by)
         memory = [e for e in events if isinstance(e, MemoryEvent) and e.agent_id == agent_id]
         by_scorer = {}
         for scorer, curve in curves.get(agent_id, {}).items():

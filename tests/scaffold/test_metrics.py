@@ -128,6 +128,21 @@ def test_scorer_agreement_on_a_run(words_run: Path) -> None:
     assert pair.agreement == 1.0 and pair.kappa == 1.0
 
 
+def test_groups_split_by_seed_and_spec_path_and_agents_filter(tmp_path: Path) -> None:
+    for seed in (0, 1):
+        scripted_run(tmp_path, "scripted/break-at-7", 2, steps=10, seed=seed)
+    runs = tmp_path / "runs"
+    by_seed = compute_metrics(runs, MetricsSettings(resamples=200, group_by=["condition", "seed"]))
+    assert [c.condition for c in by_seed.conditions] == ["summary · seed 0", "summary · seed 1"]
+    assert all(len(c.agents) == 1 for c in by_seed.conditions)
+    by_path = compute_metrics(runs, MetricsSettings(resamples=200,
+                                                    group_by=["agents.0.memory.condition"]))
+    assert [c.condition for c in by_path.conditions] == ["agents.0.memory.condition=summary"]
+    assert len(by_path.conditions[0].agents) == 2
+    nobody = compute_metrics(runs, MetricsSettings(resamples=200, agents=["someone-else"]))
+    assert nobody.conditions == [] and all(r.agents == [] for r in nobody.runs)
+
+
 def test_condition_aggregates_seeds(tmp_path: Path) -> None:
     for seed in (0, 1):
         scripted_run(tmp_path, "scripted/break-at-7", 2, steps=10, seed=seed)

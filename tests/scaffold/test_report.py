@@ -139,6 +139,17 @@ def test_json_format_prints_metrics_and_writes_nothing(run_dir: Path) -> None:
     assert data["runs"][0]["agreement"][0]["kappa"] == 1.0
 
 
+def test_report_groups_by_persona_and_filters_agents(run_dir: Path) -> None:
+    result = runner.invoke(app, ["report", str(run_dir), "--format", "json",
+                                 "--by", "condition", "--by", "persona", "--agent", "jfk"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [c["condition"] for c in data["conditions"]] == ["summary · jfk"]
+    assert data["settings"]["group_by"] == ["condition", "persona"]
+    nobody = runner.invoke(app, ["report", str(run_dir), "--format", "json", "--agent", "x"])
+    assert json.loads(nobody.stdout)["conditions"] == []
+
+
 def test_md_format_writes_pngs(run_dir: Path) -> None:
     result = runner.invoke(app, ["report", str(run_dir), "--format", "md"])
     assert result.exit_code == 0, result.output
