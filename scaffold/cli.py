@@ -236,31 +236,47 @@ def _print_summary(rows: list[AgentSummary], run_dir: Path) -> None:
     out.print(table)
 
 
+def _other_axes(config: Path) -> list[str]:
+    """Sweep axes of an experiment file that the plan table has no column for."""
+    from scaffold.loading import load_experiment
+
+    try:
+        sweep = load_experiment(config, unmeasured_ok=True).sweep
+    except ConfigError:
+        return []
+    shown = {"memory", "model", "seed", "steps", "task.kind"}
+    return [axis for axis in (sweep.axes() if sweep else {}) if axis not in shown]
+
+
 @app.command()
 def plan(
     config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     no_probes: NoProbesOption = False,
 ) -> None:
     """Print the runs an experiment expands to and an estimated call and token budget."""
+    from scaffold.metrics._groups import spec_value
     from scaffold.plan import estimate
     from scaffold.runner import run_id_for
 
     variants = _variants(config, no_probes=no_probes)
+    axes = _other_axes(config)
     table = Table(title=f"{len(variants)} run(s)", title_justify="left")
-    for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", "calls",
-                "prompt tokens", "completion tokens"):
+    for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", *axes,
+                "calls", "prompt tokens", "completion tokens"):
         table.add_column(col)
     totals = [0, 0, 0]
     for spec in variants:
         est = estimate(spec)
         totals = [totals[0] + est.calls, totals[1] + est.prompt_tokens,
                   totals[2] + est.completion_tokens]
+        data = spec.model_dump(mode="json")
         table.add_row(run_id_for(spec), str(len(spec.agents)),
                       ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
                       ", ".join(sorted({a.memory.condition for a in spec.agents})),
-                      spec.task.kind, str(spec.seed), str(spec.steps), f"~{est.calls}",
+                      spec.task.kind, str(spec.seed), str(spec.steps),
+                      *(str(spec_value(data, axis)) for axis in axes), f"~{est.calls}",
                       f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
-    table.add_row("total", "", "", "", "", "", "", f"~{totals[0]}", f"~{totals[1]:,}",
+    table.add_row("total", *[""] * (6 + len(axes)), f"~{totals[0]}", f"~{totals[1]:,}",
                   f"~{totals[2]:,}")
     out.print(table)
     out.print("Estimates: agent calls plus periodic and end probe rounds; rounds around memory "

@@ -55,6 +55,17 @@ def test_plan_prints_runs_and_budget(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
+def test_plan_shows_the_value_of_every_other_axis(tmp_path: Path) -> None:
+    sweep = {"seed": [0], "agents.0.memory.budget_tokens": [400, 900]}
+    path = write_config(tmp_path, spec_dict(sweep=sweep))
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["plan", str(path)])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "run id" in line)
+    assert "agents.0.memory.budget_tokens" in header
+    rows = [line for line in result.output.splitlines() if "-s0-" in line]
+    assert [" 400 " in rows[0], " 900 " in rows[1]] == [True, True]
+
+
 def test_run_executes_every_point(tmp_path: Path) -> None:
     data = spec_dict(out=str(tmp_path / "runs"), steps=3,
                      sweep={"memory": ["window", "summary"], "seed": [0, 1]})
