@@ -254,7 +254,7 @@ def plan(
     no_probes: NoProbesOption = False,
 ) -> None:
     """Print the runs an experiment expands to and an estimated call and token budget."""
-    from scaffold.metrics._groups import spec_value
+    from scaffold.metrics._groups import axis_value
     from scaffold.plan import estimate
     from scaffold.runner import run_id_for
 
@@ -274,7 +274,7 @@ def plan(
                       ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
                       ", ".join(sorted({a.memory.condition for a in spec.agents})),
                       spec.task.kind, str(spec.seed), str(spec.steps),
-                      *(str(spec_value(data, axis)) for axis in axes), f"~{est.calls}",
+                      *(str(axis_value(data, axis)) for axis in axes), f"~{est.calls}",
                       f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
     table.add_row("total", *[""] * (6 + len(axes)), f"~{totals[0]}", f"~{totals[1]:,}",
                   f"~{totals[2]:,}")

@@ -52,8 +52,9 @@ def _slug(text: str) -> str:
 def spec_digest(spec: ExperimentSpec) -> str:
     """Short hash of everything that shapes the run's results: not where it is written, nor how
     it is executed (concurrency, workers, retries, which server answers a model), so a resume
-    may change those."""
-    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry", "endpoints"})
+    may change those; nor the sweep point's labels (the values they set are hashed)."""
+    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry", "endpoints",
+                                                 "sweep_point"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 

@@ -143,11 +143,35 @@ class SweepSpec(Spec):
     """Combinations to skip: each rule matches when all its axis values are equal."""
 
     def axes(self) -> dict[str, list[Any]]:
-        """Axis name -> values, in file order."""
+        """Axis name -> values, in file order. A linked axis has mappings as values, each a
+        `label` and the dotted paths it sets together (e.g. a user persona and its goal)."""
         return dict(self.model_extra or {})
 
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
+def linked_axis_problem(name: str, values: list[Any]) -> None:
+    """Check a linked axis (mappings as values): every value a mapping with a unique `label`
+    and at least one other key.
+
+    Raises:
+        ValueError: naming the axis and the value.
+    """
+    if not any(isinstance(v, dict) for v in values):
+        return
+    labels = []
+    for i, value in enumerate(values):
+        if not isinstance(value, dict):
+            raise ValueError(f"{name}[{i}]: a linked axis needs a mapping for every value "
+                             "(label: ..., plus the dotted paths it sets)")
+        label = value.get("label")
+        if not isinstance(label, (str, int)) or isinstance(label, bool) or len(value) < 2:
+            raise ValueError(f"{name}[{i}]: a linked axis value needs a `label` (text) and at "
+                             "least one dotted path to set")
+        labels.append(label)
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{name}: labels repeat: {labels}")
+
+
         axes = self.axes()
         if not axes:
             raise ValueError("a sweep needs at least one axis (e.g. seed: [0, 1, 2])")
@@ -169,6 +193,7 @@ class JudgeSpec(SamplingSpec):
     temperature: float = Field(default=0.0, ge=0, le=2)
     """Judge sampling temperature."""
     max_tokens: int = Field(default=160, ge=8)
+            linked_axis_problem(name, values)
     """Token cap for one verdict."""
     scale: tuple[int, int] = (0, 3)
     """Lowest and highest score of the rubric (the built-in one is 0-3)."""
@@ -281,6 +306,9 @@ class ExperimentSpec(Spec):
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:
         user_persona = self.task.user.persona if self.task.kind == "pressure" else None
+    sweep_point: dict[str, Any] = Field(default_factory=dict)
+    """Set by the sweep, not written by hand: the axis values (a linked axis by its label)
+    that made this run; `scaffold report --by AXIS` groups by them."""
         if not self.agents:
             # Keys of expanded persona sets hold "/", which agent ids (slugs) may not.
             agents = [AgentSpec(id=key.replace("/", "."), persona=key) for key in self.personas

@@ -11,14 +11,33 @@ from scaffold.config._settings import apply_setting
 from scaffold.errors import ConfigError
 
 
+def point_label(value: Any) -> Any:
+    """An axis value as runs are named by it: a linked axis's value by its `label`."""
+    return value.get("label") if isinstance(value, dict) else value
+
+
 def sweep_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
-    """The axis values of every run, cartesian product minus `exclude` matches."""
+    """The axis values of every run, cartesian product minus `exclude` matches (a rule names
+    a linked axis's value by its label)."""
     if spec.sweep is None:
         return [{}]
     axes = spec.sweep.axes()
     points = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
     return [p for p in points
-            if not any(all(p.get(k) == v for k, v in rule.items()) for rule in spec.sweep.exclude)]
+            if not any(all(point_label(p.get(k)) == v for k, v in rule.items())
+                       for rule in spec.sweep.exclude)]
+
+
+def _apply_point(data: dict[str, Any], point: dict[str, Any]) -> None:
+    """Set one run's axis values (every path of a linked axis) and record the point."""
+    for key, value in point.items():
+        if isinstance(value, dict):
+            for path, item in value.items():
+                if path != "label":
+                    apply_setting(data, path, item)
+        else:
+            apply_setting(data, key, value)
+    data["sweep_point"] = {key: point_label(value) for key, value in point.items()}
 
 
 def expand_sweep(spec: ExperimentSpec, source: str = "sweep") -> list[ExperimentSpec]:
@@ -37,11 +56,11 @@ def expand_sweep(spec: ExperimentSpec, source: str = "sweep") -> list[Experiment
     for point in sweep_points(spec):
         data = copy.deepcopy(base)
         try:
-            for key, value in point.items():
-                apply_setting(data, key, value)
+            _apply_point(data, point)
             variants.append(parse_experiment(data, source))
         except ConfigError as exc:
-            problems += [f"sweep {point}: {p}" for p in exc.problems]
+            named = {k: point_label(v) for k, v in point.items()}
+            problems += [f"sweep {named}: {p}" for p in exc.problems]
     if problems:
         raise ConfigError(source, problems)
     if not variants:

@@ -25,6 +25,13 @@ def spec_value(spec: dict[str, Any], path: str) -> Any:
     return node
 
 
+def axis_value(spec: dict[str, Any], key: str) -> Any:
+    """A run's value for a sweep axis or spec path: the sweep point's (a linked axis by its
+    label) when the sweep set it, else the value at the dotted path."""
+    point = spec.get("sweep_point") or {}
+    return point[key] if key in point else spec_value(spec, key)
+
+
 def group_label(spec: dict[str, Any], agent_id: str, condition: str, seed: int | None,
                 group_by: list[str]) -> str:
     """The agent's group label: one part per key of `group_by`, joined with ` · `."""
@@ -39,5 +46,5 @@ def group_label(spec: dict[str, Any], agent_id: str, condition: str, seed: int |
         elif key == "seed":
             parts.append(f"seed {seed}")
         else:
-            parts.append(f"{key}={spec_value(spec, key)}")
+            parts.append(f"{key}={axis_value(spec, key)}")
     return " · ".join(parts) or condition

@@ -275,8 +275,9 @@ class MetricsSettings(_Out):
     group_by: list[str] = Field(default_factory=lambda: ["condition"])
     """What splits agents into the compared groups, joined with ` · ` in their label:
     `condition` (memory condition, with the task when it is not a conversation), `persona`,
-    `agent` (the agent id), `seed`, or a dotted path into the run spec (`agents.0.persona`,
-    `task.selfchat.opener_index`). Agents of different models are never pooled."""
+    `agent` (the agent id), `seed`, a sweep axis (a linked axis by its labels), or a dotted
+    path into the run spec (`agents.0.persona`, `task.selfchat.opener_index`). Agents of
+    different models are never pooled."""
     agents: list[str] = Field(default_factory=list)
     """Only these agent ids (e.g. the probed agent of a self-chat); empty means every agent."""
 

@@ -143,6 +143,16 @@ def test_groups_split_by_seed_and_spec_path_and_agents_filter(tmp_path: Path) ->
     assert nobody.conditions == [] and all(r.agents == [] for r in nobody.runs)
 
 
+def test_group_label_prefers_the_sweep_points_label() -> None:
+    from scaffold.metrics._groups import group_label
+
+    spec = {"agents": [{"id": "a", "persona": "jfk"}], "task": {"user": {"persona": "coder"}},
+            "sweep_point": {"domain": "coding"}}
+    keys = ["condition", "domain", "persona", "task.user.persona", "agents.0.missing"]
+    assert group_label(spec, "a", "summary", 3, keys) == (
+        "summary · domain=coding · jfk · task.user.persona=coder · agents.0.missing=None")
+
+
 def test_condition_aggregates_seeds(tmp_path: Path) -> None:
     for seed in (0, 1):
         scripted_run(tmp_path, "scripted/break-at-7", 2, steps=10, seed=seed)

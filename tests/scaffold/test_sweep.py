@@ -66,6 +66,45 @@ def test_plan_shows_the_value_of_every_other_axis(tmp_path: Path) -> None:
     assert [" 400 " in rows[0], " 900 " in rows[1]] == [True, True]
 
 
+LINKED = {"budget": [{"label": "small", "agents.0.memory.budget_tokens": 400, "steps": 5},
+                    {"label": "large", "agents.0.memory.budget_tokens": 900, "steps": 7}],
+          "seed": [0, 1], "exclude": [{"budget": "large", "seed": 1}]}
+
+
+def test_linked_axis_sets_its_paths_together_and_records_its_label() -> None:
+    variants = expand_sweep(parse_experiment(spec_dict(sweep=LINKED)))
+    got = [(v.agents[0].memory.budget_tokens, v.steps, v.seed, v.sweep_point) for v in variants]
+    assert got == [(400, 5, 0, {"budget": "small", "seed": 0}),
+                   (400, 5, 1, {"budget": "small", "seed": 1}),
+                   (900, 7, 0, {"budget": "large", "seed": 0})]
+    # the label is not hashed twice: the same settings written out give the same run id
+    plain = parse_experiment(spec_dict(steps=5, seed=0))
+    data = plain.model_dump(mode="json")
+    data["agents"][0]["memory"]["budget_tokens"] = 400
+    assert run_id_for(variants[0]) == run_id_for(parse_experiment(data))
+
+
+@pytest.mark.parametrize(("axis", "message"), [
+    ([{"label": "a", "steps": 3}, 5], "budget[1]: a linked axis needs a mapping"),
+    ([{"steps": 3}], "budget[0]: a linked axis value needs a `label`"),
+    ([{"label": "a"}], "budget[0]: a linked axis value needs a `label`"),
+    ([{"label": "a", "steps": 3}, {"label": "a", "steps": 4}], "budget: labels repeat"),
+])
+def test_linked_axis_problems_are_named(axis: list, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_experiment(spec_dict(sweep={"budget": axis}))
+    assert any(message in p for p in info.value.problems), info.value.problems
+
+
+def test_plan_and_report_name_a_linked_axis_by_its_label(tmp_path: Path) -> None:
+    path = write_config(tmp_path, spec_dict(sweep=LINKED))
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["plan", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "-s0-" in line or "-s1-" in line]
+    assert [("small" in r, "large" in r) for r in rows] == [(True, False), (True, False),
+                                                            (False, True)]
+
+
 def test_run_executes_every_point(tmp_path: Path) -> None:
     data = spec_dict(out=str(tmp_path / "runs"), steps=3,
                      sweep={"memory": ["window", "summary"], "seed": [0, 1]})
