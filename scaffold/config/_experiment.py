@@ -133,22 +133,6 @@ class ExecutionSpec(Spec):
     runs against remote models are CPU-bound in one process."""
 
 
-class SweepSpec(Spec):
-    """Axes crossed into runs: each extra key is an axis (`memory`, `model`, `seed`, `steps`,
-    or a dotted spec path) with a list of values; `exclude` drops matching combinations."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    exclude: list[dict[str, Any]] = Field(default_factory=list)
-    """Combinations to skip: each rule matches when all its axis values are equal."""
-
-    def axes(self) -> dict[str, list[Any]]:
-        """Axis name -> values, in file order. A linked axis has mappings as values, each a
-        `label` and the dotted paths it sets together (e.g. a user persona and its goal)."""
-        return dict(self.model_extra or {})
-
-    @model_validator(mode="after")
-    def _check(self) -> SweepSpec:
 def linked_axis_problem(name: str, values: list[Any]) -> None:
     """Check a linked axis (mappings as values): every value a mapping with a unique `label`
     and at least one other key.
@@ -172,12 +156,29 @@ def linked_axis_problem(name: str, values: list[Any]) -> None:
         raise ValueError(f"{name}: labels repeat: {labels}")
 
 
+class SweepSpec(Spec):
+    """Axes crossed into runs: each extra key is an axis (`memory`, `model`, `seed`, `steps`,
+    or a dotted spec path) with a list of values; `exclude` drops matching combinations."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    """Combinations to skip: each rule matches when all its axis values are equal."""
+
+    def axes(self) -> dict[str, list[Any]]:
+        """Axis name -> values, in file order. A linked axis has mappings as values, each a
+        `label` and the dotted paths it sets together (e.g. a user persona and its goal)."""
+        return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _check(self) -> SweepSpec:
         axes = self.axes()
         if not axes:
             raise ValueError("a sweep needs at least one axis (e.g. seed: [0, 1, 2])")
         for name, values in axes.items():
             if not isinstance(values, list) or not values:
                 raise ValueError(f"{name}: an axis is a non-empty list of values")
+            linked_axis_problem(name, values)
         for i, rule in enumerate(self.exclude):
             unknown = sorted(set(rule) - set(axes))
             if unknown:
@@ -193,7 +194,6 @@ class JudgeSpec(SamplingSpec):
     temperature: float = Field(default=0.0, ge=0, le=2)
     """Judge sampling temperature."""
     max_tokens: int = Field(default=160, ge=8)
-            linked_axis_problem(name, values)
     """Token cap for one verdict."""
     scale: tuple[int, int] = (0, 3)
     """Lowest and highest score of the rubric (the built-in one is 0-3)."""
@@ -281,6 +281,9 @@ class ExperimentSpec(Spec):
     """The embedded model's context size and threads (for `local/...` models)."""
     sweep: SweepSpec | None = None
     """Axes to cross into several runs (see `scaffold plan`)."""
+    sweep_point: dict[str, Any] = Field(default_factory=dict)
+    """Set by the sweep, not written by hand: the axis values (a linked axis by its label)
+    that made this run; `scaffold report --by AXIS` groups by them."""
     fork: ForkSource | None = None
     """Continue from another run's checkpoint instead of starting at step 0."""
 
@@ -306,9 +309,6 @@ class ExperimentSpec(Spec):
     @model_validator(mode="after")
     def _agents(self) -> ExperimentSpec:
         user_persona = self.task.user.persona if self.task.kind == "pressure" else None
-    sweep_point: dict[str, Any] = Field(default_factory=dict)
-    """Set by the sweep, not written by hand: the axis values (a linked axis by its label)
-    that made this run; `scaffold report --by AXIS` groups by them."""
         if not self.agents:
             # Keys of expanded persona sets hold "/", which agent ids (slugs) may not.
             agents = [AgentSpec(id=key.replace("/", "."), persona=key) for key in self.personas
