@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaffold.cli_axis import axis_app
 from scaffold.cli_memory import memory_app
 from scaffold.errors import ConfigError, ScaffoldError
 
@@ -27,6 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 out = Console()
 err = Console(stderr=True)
 app.add_typer(memory_app, name="memory")
+app.add_typer(axis_app, name="axis")
 
 
 def _fail(exc: ScaffoldError, code: int) -> NoReturn:
@@ -274,13 +276,16 @@ def plan(
                       ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
                       ", ".join(sorted({a.memory.condition for a in spec.agents})),
                       spec.task.kind, str(spec.seed), str(spec.steps),
-                      *(str(axis_value(data, axis)) for axis in axes), f"~{est.calls}",
+                      *(str(axis_value(data, axis)) for axis in axes), f"~{est.calls}" + (
+                          f" ({', '.join(f'{n} {r}' for r, n in est.memory_calls.items())})"
+                          if est.memory_calls else ""),
                       f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
     table.add_row("total", *[""] * (6 + len(axes)), f"~{totals[0]}", f"~{totals[1]:,}",
                   f"~{totals[2]:,}")
     out.print(table)
-    out.print("Estimates: agent calls plus periodic and end probe rounds; rounds around memory "
-              "events, summaries and judge calls come on top. Prompt tokens assume a full "
+    out.print("Estimates: agent calls plus periodic and end probe rounds, and scheduled memory "
+              "helper calls (in parentheses, included); rounds around memory events, summaries, "
+              "helper calls triggered by compaction and judge calls come on top. Prompt tokens assume a full "
               "context (threshold × budget).")
 
 

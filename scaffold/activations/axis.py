@@ -62,6 +62,8 @@ class BuildSettings(_Frozen):
     n_ctx: int
     roles_dir: str | None = None
     persona_file: str | None = None
+    plan: dict[str, float] = Field(default_factory=dict)
+    """The plan's parameters (roles, questions, held-out counts or fraction)."""
     seconds: float = 0.0
     """Wall time of the build."""
     note: str = ""
@@ -120,7 +122,7 @@ class Axis:
     def __init__(self, meta: AxisMeta, vectors: dict[int, NDArray[np.float32]]):
         missing = [layer for layer in meta.layers if layer not in vectors]
         if missing or meta.layer not in meta.layers:
-            raise ValueError(f"axis {meta.name}: vectors missing for layers {missing or [meta.layer]}")
+            raise ValueError(f"axis {meta.name}: no vector for layers {missing or [meta.layer]}")
         self.meta = meta
         self.vectors = {layer: np.asarray(v, dtype=np.float32) for layer, v in vectors.items()}
 
