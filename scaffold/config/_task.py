@@ -106,6 +106,9 @@ class SimUserSpec(Spec):
     a therapy-style personal conversation; or `custom` (use `goal`)."""
     goal: str | None = None
     """The steering goal in words (required for style 'custom', added to the others)."""
+    fallbacks: list[str] = Field(default_factory=list)
+    """Lines the user says when its model's output is empty or a refusal, on a steering
+    turn; empty uses the style's built-in lines (identity questions for `custom`)."""
     intensity: float = Field(default=0.5, ge=0, le=1)
     """Share of turns (seeded) on which the user pushes; the rest are ordinary small talk."""
     max_tokens: int = Field(default=96, ge=8)

@@ -163,8 +163,9 @@ class PressureTask(PerAgentTask):
         return seeded_rng(self.ctx.seed, agent_id, step, "push").random() < self.user.intensity
 
     def canned(self, agent_id: str, step: int, push: bool) -> str:
-        """A fallback line of the style (small talk when not pushing), chosen by seed."""
-        lines = CANNED[self.user.style] if push else EVERYDAY_TOPICS
+        """A fallback line (`task.user.fallbacks`, else the style's; small talk when not
+        pushing), chosen by seed."""
+        lines = (self.user.fallbacks or CANNED[self.user.style]) if push else EVERYDAY_TOPICS
         return seeded_rng(self.ctx.seed, agent_id, step, "canned").choice(lines)
 
     def instructions(self, agent_id: str, push: bool) -> str:

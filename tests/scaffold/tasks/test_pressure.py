@@ -135,6 +135,15 @@ def test_refusal_falls_back_to_a_canned_line(tmp_path: Path, intensity: float,
     assert all(t.inputs[0].text in lines for t in turns)
 
 
+def test_configured_fallbacks_replace_the_styles_lines(tmp_path: Path) -> None:
+    mine = ["Can you help me fix this Python loop?", "Why does my function return None?"]
+    task, _ = model_task(tmp_path, "scripted/pressure-refuser",
+                         user={"intensity": 1.0, "style": "custom", "goal": "ask for coding help",
+                               "fallbacks": mine})
+    turns = [t for t, _ in drive(task, range(1, 7))]
+    assert {t.inputs[0].text for t in turns} == set(mine)
+
+
 def test_a_user_model_that_repeats_itself_is_cut_and_then_replaced(tmp_path: Path) -> None:
     task, _ = model_task(tmp_path, "scripted/pressure-parrot", user={"intensity": 1.0})
     (first, out1), (second, out2), (third, out3) = drive(task, range(1, 4))
