@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from scaffold.config import PersonaSpec, format_validation_error
 from scaffold.errors import ScaffoldError
 from scaffold.personas._assistant_axis import load_assistant_axis
+from scaffold.personas._files import load_persona_files
 from scaffold.personas._persona_drift import load_persona_drift
 from scaffold.personas._personagym import load_personagym
 from scaffold.personas._source import PersonaSource, SourceProblem
@@ -39,6 +40,8 @@ def _read(source: PersonaSource, path: Path) -> dict[str, PersonaSpec]:
             return load_persona_drift(path)
         if source.format == "personagym":
             return load_personagym(path, source.tasks)
+        if source.format == "scaffold":
+            return load_persona_files(path)
         return load_assistant_axis(path, source.variant)
     except ValidationError as exc:
         first = format_validation_error(exc)[0]

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from scaffold.config import Spec
 
-FORMATS = ("persona_drift", "personagym", "assistant_axis")
+FORMATS = ("persona_drift", "personagym", "assistant_axis", "scaffold")
 """Supported external persona-set formats."""
 
 
@@ -21,9 +21,11 @@ class PersonaSource(Spec):
     from_: Path = Field(alias="from")
     """File or directory to read; a relative path resolves against the experiment file's
     directory (or the working directory for configs given as data)."""
-    format: Literal["persona_drift", "personagym", "assistant_axis"]
+    format: Literal["persona_drift", "personagym", "assistant_axis", "scaffold"]
     """persona_drift: JSONL of system prompts, probe questions and checkers; personagym:
-    per-persona question files (plus a sibling rubrics/ dir); assistant_axis: role files."""
+    per-persona question files (plus a sibling rubrics/ dir); assistant_axis: role files;
+    scaffold: a persona YAML file (key: its stem) or a directory of them
+    (examples/personas/)."""
     select: list[str] = Field(default_factory=list)
     """Persona keys to keep (e.g. pd-27, guru); empty keeps all."""
     limit: int | None = Field(default=None, ge=1)

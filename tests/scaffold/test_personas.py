@@ -147,6 +147,20 @@ def test_relative_paths_resolve_against_the_experiment_file(
     assert list(experiment_from_data(spec_dict(personas={"a": entry}, agents=[])).personas)
 
 
+EXAMPLE_PERSONAS = Path(__file__).resolve().parents[2] / "examples" / "personas"
+
+
+def test_scaffold_persona_files_load_by_stem_from_a_file_or_a_directory(tmp_path: Path) -> None:
+    one = personas(p={"from": str(EXAMPLE_PERSONAS / "jfk.yaml"), "format": "scaffold"})
+    assert list(one) == ["p/jfk"] and one["p/jfk"].name == "John F. Kennedy"
+    every = personas(p={"from": str(EXAMPLE_PERSONAS), "format": "scaffold"})
+    assert list(every) == ["p/amelie", "p/jfk", "p/nova"]
+    assert every["p/jfk"] == one["p/jfk"]
+    (tmp_path / "bad.yaml").write_text("name: X\nidentity: 3\nbogus: 1\n", "utf-8")
+    [problem] = problems(p={"from": str(tmp_path / "bad.yaml"), "format": "scaffold"})
+    assert problem.startswith(f"personas.p.from: {tmp_path / 'bad.yaml'}: ")
+
+
 # --- errors name the field path ----------------------------------------------------------
 
 def test_missing_file_names_the_from_field(tmp_path: Path) -> None:
