@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from memory.budget import CUT_MARKER, TokenCounter, default_counter, fit_body
@@ -14,6 +15,11 @@ MIN_CUT_CHARS = 16
 
 def _file(path: str, how: str, text: str) -> str:
     return f'<file path="{path}" loaded="{how}">\n{text}\n</file>'
+
+
+def _framer(parts: list[str], path: str, how: str) -> Callable[[str], str]:
+    done = list(parts)
+    return lambda body: "\n".join([*done, _file(path, how, body)])
 
 
 def render_files(counter: TokenCounter | None, budget: int,
@@ -39,9 +45,7 @@ def render_files(counter: TokenCounter | None, budget: int,
     cut: dict[str, Any] | None = None
     left_out: list[str] = []
     for i, (path, how, text) in enumerate(loaded):
-        done = list(parts)
-        fit = fit_body(counter, budget, text,
-                       lambda body, p=path, h=how: "\n".join([*done, _file(p, h, body)]))
+        fit = fit_body(counter, budget, text, _framer(parts, path, how))
         if fit is None or (fit.cut and i and fit.kept_chars < MIN_CUT_CHARS):
             left_out = [p for p, _, _ in loaded[i:]]
             break
