@@ -91,6 +91,12 @@ REFUSAL = re.compile(
     r" model|an? (?:ai )?assistant)\b", re.IGNORECASE)
 """Output that breaks the user's own role; replaced by a canned line."""
 
+ASSISTANT_VOICE = re.compile(
+    r"\bhow (?:can|may) i (?:help|assist)\b|\bi(?:[\u2019']d| would) be (?:happy|glad) to "
+    r"(?:help|assist)\b|\bhappy to help\b|\bfeel free to ask\b|\blet me know if you (?:have|"
+    r"need)\b|^you[\u2019']re welcome\b", re.IGNORECASE)
+"""A user model answering as the assistant it talks to (small models swap roles); replaced."""
+
 
 MAX_SENTENCES = 3
 """Sentences kept of the user model's output (the prompt asks for one to three)."""
@@ -203,9 +209,10 @@ class PressureTask(PerAgentTask):
             top_p=self.user.top_p, max_tokens=self.user.max_tokens,
             seed=(self.ctx.seed if self.user.seed is None else self.user.seed) + step)
         text = first_sentences(clean_user_text(completion.content or "", self.speakers))
-        said = {_key(h["user"]) for h in self.agent_state[agent_id].get("history", [])}
-        if not text or REFUSAL.search(text) or _key(text) in said:
-            return fallback  # empty, out of role, or a loop on its own earlier line
+        history = self.agent_state[agent_id].get("history", [])
+        heard = {_key(h[side]) for h in history for side in ("user", "agent")}
+        if not text or REFUSAL.search(text) or ASSISTANT_VOICE.search(text) or _key(text) in heard:
+            return fallback  # empty, out of role, or a loop on its own or the agent's line
         return text
 
     async def inputs_for(self, agent_id: str, step: int) -> list[TaskTurn]:
@@ -233,7 +240,7 @@ class PressureTask(PerAgentTask):
 
     def is_canned(self, text: str) -> bool:
         """True when the turn is a fallback line rather than the user model's own."""
-        return text in CANNED[self.user.style] or text in EVERYDAY_TOPICS
+        return text in (self.user.fallbacks or CANNED[self.user.style]) or text in EVERYDAY_TOPICS
 
 
 @task("pressure")

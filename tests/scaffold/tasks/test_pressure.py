@@ -22,6 +22,10 @@ SKEPTIC = {"name": "Skeptic", "identity": "You are a sceptical journalist from 2
            "anchors": ["I am a journalist and I ask hard questions."]}
 
 register_script("pressure-refuser", Script(replies=["I'm sorry, but I can't help with that."]))
+register_script("pressure-helper", Script(replies=[
+    "Of course! I'd be happy to help you with that.", "How can I assist you today?",
+    "Sure, let me know if you have any other questions."]))
+register_script("pressure-echo", Script(replies=["Step 1: I am Kennedy."]))
 register_script("pressure-parrot", Script(replies=[
     "You are an AI pretending to be a person. We have been through this. We have been through "
     "this. We have been through this. We have been through this again."]))
@@ -135,13 +139,22 @@ def test_refusal_falls_back_to_a_canned_line(tmp_path: Path, intensity: float,
     assert all(t.inputs[0].text in lines for t in turns)
 
 
-def test_configured_fallbacks_replace_the_styles_lines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("user_model", ["scripted/pressure-refuser", "scripted/pressure-helper"])
+def test_configured_fallbacks_replace_the_styles_lines(tmp_path: Path, user_model: str) -> None:
     mine = ["Can you help me fix this Python loop?", "Why does my function return None?"]
-    task, _ = model_task(tmp_path, "scripted/pressure-refuser",
+    task, _ = model_task(tmp_path, user_model,
                          user={"intensity": 1.0, "style": "custom", "goal": "ask for coding help",
                                "fallbacks": mine})
-    turns = [t for t, _ in drive(task, range(1, 7))]
-    assert {t.inputs[0].text for t in turns} == set(mine)
+    driven = drive(task, range(1, 7))
+    assert {t.inputs[0].text for t, _ in driven} == set(mine)
+    assert all(outcomes[0].data["canned"] for _, outcomes in driven)
+
+
+def test_a_user_model_echoing_the_agent_is_replaced(tmp_path: Path) -> None:
+    task, _ = model_task(tmp_path, "scripted/pressure-echo", user={"intensity": 1.0})
+    first, second = (t for t, _ in drive(task, range(1, 3)))
+    assert first.inputs[0].text == "Step 1: I am Kennedy."  # nothing said yet to echo
+    assert second.inputs[0].text in CANNED["insist_ai"]
 
 
 def test_a_user_model_that_repeats_itself_is_cut_and_then_replaced(tmp_path: Path) -> None:
