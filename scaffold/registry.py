@@ -38,6 +38,7 @@ _BUILTINS: dict[tuple[str, str], str] = {
     ("scorer", "embedding"): "scaffold.trackers.embedding",
     ("scorer", "judge"): "scaffold.trackers.judge",
     ("scorer", "leakage"): "scaffold.trackers.leakage",
+    ("scorer", "activation"): "scaffold.trackers.activation",
     ("tracker", "probes"): "scaffold.trackers.probes",
     ("tracker", "replies"): "scaffold.trackers.replies",
     ("agent", "persona"): "agents.persona.graph",

@@ -11,13 +11,27 @@ from scaffold.assembly import build_scorers
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec, ProbeSpec, parse_experiment
 from scaffold.errors import RunDirError
-from scaffold.events import Event, MemoryEvent, MessageEvent, ProbeEvent, ScoreEvent
+from scaffold.events import (
+    Event,
+    MemoryEvent,
+    MessageEvent,
+    ModelCallEvent,
+    ProbeEvent,
+    ScoreEvent,
+)
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
 from scaffold.recorder import RunRecorder, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, probe_params, probe_seed, safe_score
 from scaffold.trackers.replies import reply_question
 from scaffold.trackers.scoring import Scorer, needs_probe
+
+
+def _recorded(cassette: CassetteReader, key: str | None) -> list[dict[str, Any]] | None:
+    """The recorded model input behind a request hash (a probe's, or the agent call a reply
+    answered), so scorers that read the context (activation) see what the model saw."""
+    entry = cassette.find(key) if key else None
+    return list(entry.messages) if entry is not None else None
 
 
 class Rescorer:
@@ -61,7 +75,7 @@ class Rescorer:
             if reprobe:
                 await self._reprobe(bus, client, scorers, reader)
             else:
-                await self._rescore(bus, scorers)
+                await self._rescore(bus, scorers, reader)
         finally:
             client.release()
             writer.close()
@@ -72,11 +86,16 @@ class Rescorer:
         agent = next((a for a in self.spec.agents if a.id == agent_id), self.spec.agents[0])
         return agent, self.spec.personas[agent.persona]
 
-    async def _rescore(self, bus: EventBus, scorers: list[Scorer]) -> None:
+    async def _rescore(self, bus: EventBus, scorers: list[Scorer],
+                       cassette: CassetteReader) -> None:
         last_user: dict[str | None, str] = {}
+        last_call: dict[str | None, str] = {}  # agent -> request hash of its last agent call
         for event in self.events:
             if isinstance(event, ProbeEvent):
-                await self._score_answer(bus, scorers, event)
+                await self._score_answer(bus, scorers, event,
+                                         _recorded(cassette, event.request_hash))
+            elif isinstance(event, ModelCallEvent) and event.purpose == "agent":
+                last_call[event.agent_id] = event.request_hash
             elif isinstance(event, MemoryEvent) and event.kind in MEMORY_TEXT_KINDS \
                     and event.text.strip():
                 await self._score_text(bus, scorers, event, event.text, "memory")
@@ -85,24 +104,27 @@ class Rescorer:
             elif isinstance(event, MessageEvent) and event.role == "assistant" \
                     and event.content.strip():
                 await self._score_text(bus, scorers, event, event.content, "message",
-                                       reply_question(last_user.get(event.agent_id)))
+                                       reply_question(last_user.get(event.agent_id)),
+                                       _recorded(cassette, last_call.pop(event.agent_id, None)))
 
-    async def _score_answer(self, bus: EventBus, scorers: list[Scorer], event: ProbeEvent) -> None:
+    async def _score_answer(self, bus: EventBus, scorers: list[Scorer], event: ProbeEvent,
+                            context: list[dict[str, Any]] | None = None) -> None:
         _, persona = self._persona(event.agent_id)
         probes = {p.id: p for p in probe_set(persona, True)}
         probe = probes.get(event.probe_id) or ProbeSpec(id=event.probe_id, question=event.question)
         for scorer in scorers:
-            result = await safe_score(scorer, event.answer, probe, persona, None)
+            result = await safe_score(scorer, event.answer, probe, persona, context)
             self._emit_score(bus, event, result, target="probe")
 
     async def _score_text(self, bus: EventBus, scorers: list[Scorer], event: Event, text: str,
-                          target: str, question: ProbeSpec | None = None) -> None:
-        """Score a memory text or a reply (`question`: what it answered) with every scorer
-        that needs no probe."""
+                          target: str, question: ProbeSpec | None = None,
+                          context: list[dict[str, Any]] | None = None) -> None:
+        """Score a memory text or a reply (`question`: what it answered; `context`: the
+        recorded model input it answered) with every scorer that needs no probe."""
         _, persona = self._persona(event.agent_id)
         for scorer in scorers:
             if not needs_probe(scorer):
-                result = await safe_score(scorer, text, question, persona, None)
+                result = await safe_score(scorer, text, question, persona, context)
                 self._emit_score(bus, event, result, target=target)
 
     def _emit_score(self, bus: EventBus, event: Event, result: Any, target: str) -> None:
