@@ -123,6 +123,9 @@ class CompactionContext:
         records: changes made so far in this step, by earlier backends.
         model_input: the agent's next model input (messages), for backends that ask the agent.
         ask_agent: calls the agent's own model: `await ask_agent(messages, max_tokens=...)`.
+        complete_role: calls a memory helper role's model (`sleeptime`, ...), sampled as that
+            role is configured: `await complete_role(role, messages, max_tokens=...)`; the
+            result carries `request_hash`, the key of its `model_call` event.
     """
 
     agent_id: str
@@ -137,6 +140,7 @@ class CompactionContext:
     records: list[MemoryRecord] = field(default_factory=list)
     model_input: Callable[[], list[dict[str, Any]]] | None = None
     ask_agent: Callable[..., Awaitable[Any]] | None = None
+    complete_role: Callable[..., Awaitable[Any]] | None = None
 
 
 @runtime_checkable
@@ -165,8 +169,11 @@ class MemoryBackend(Protocol):
         """See new turns (store, index, count); report stores as records (kind 'insert')."""
         ...
 
-    async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
-        """Change memory if needed (e.g. summarize on overflow); report the change."""
+    async def maybe_compact(self, ctx: CompactionContext
+                            ) -> MemoryRecord | list[MemoryRecord] | None:
+        """Change memory if needed (e.g. summarize on overflow); report the change (or the
+        changes, in the order they were made: each is recorded and shown to the other
+        backends in turn, after this call returns)."""
         ...
 
     def snapshot(self) -> dict[str, Any]:
@@ -178,6 +185,14 @@ class MemoryBackend(Protocol):
         ...
 
 
+@dataclass(frozen=True)
 class MemoryTool(Tool):
     """A tool a backend offers the agent (e.g. core_memory_append): `run(arguments)` is
-    synchronous and returns `(result text, MemoryRecord | None)`."""
+    synchronous and returns `(result text, MemoryRecord | None)`.
+
+    Attributes:
+        kind: the memory event kind its change is recorded as, under which probes run
+            before it (None: `core_edit` for core_memory_* tools, else the tool's name).
+    """
+
+    kind: str | None = None

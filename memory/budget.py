@@ -9,7 +9,8 @@ from typing import Any, NamedTuple
 
 import scaffold  # noqa: F401  (must precede litellm)
 
-SECTIONS = ("persona", "core", "summary", "retrieved", "notes", "messages")
+SECTIONS = ("persona", "core", "summary", "retrieved", "reflection", "notes", "facts",
+            "messages")
 """Context sections in the order they are rendered."""
 
 

@@ -121,15 +121,14 @@ class MemoryStack:
         """
         records: list[MemoryRecord] = []
         for backend in self.backends:
-            record = await backend.maybe_compact(ctx)
-            if record is None:
-                continue
-            changes = [record, *self.propagate(record)]
-            records.extend(changes)
-            ctx.records[:] = records
-            if on_change is not None:
-                for change in changes:
-                    await on_change(change)
+            made = await backend.maybe_compact(ctx)
+            for record in made if isinstance(made, list) else [] if made is None else [made]:
+                changes = [record, *self.propagate(record)]
+                records.extend(changes)
+                ctx.records[:] = records
+                if on_change is not None:
+                    for change in changes:
+                        await on_change(change)
         overrun = self.overrun(ctx.agent_id)
         if overrun is not None:
             records.append(overrun)

@@ -25,7 +25,7 @@ from memory.overrun import BACKEND as OVERRUN_BACKEND
 from memory.overrun import KIND as OVERRUN_KIND
 from memory.stack import MemoryStack
 from scaffold.messages import Message
-from scaffold.models.cassette import CassetteResponse
+from scaffold.models.cassette import CassetteResponse, Completion
 
 COUNTER_MODEL = "scripted/default"
 TOPICS = ("the harbor in Boston", "the space program and the moon", "a sailing trip",
@@ -73,6 +73,36 @@ class _StubModel:
         return CassetteResponse(content="We discussed the harbor, the moon and a speech. "
                                         + script_text(self.script, 1500, len(messages)),
                                 finish_reason="stop")
+
+    async def complete_role(self, role: str, messages: list[dict[str, Any]],
+                            max_tokens: int = 0, attempt: int = 0,
+                            purpose: str | None = None) -> Completion:
+        """A helper role's reply (sleep-time agent, ...): the summarizer's, keyed like a call;
+        well-formed ones for the roles whose replies are parsed (importance, reflector, fact
+        extraction and update)."""
+        key = f"{purpose or role}-{len(messages)}"
+        text = self._parsed_reply(purpose or role, len(messages))
+        if text is None:
+            reply = await self.summarize(messages, max_tokens, attempt)
+            return Completion(**reply.model_dump(), request_hash=key)
+        return Completion(content=text, finish_reason="stop", request_hash=key)
+
+    def _parsed_reply(self, purpose: str, seed: int) -> str | None:
+        long = script_text(self.script, 400, seed)
+        if purpose == "importance":
+            return "9"
+        if purpose == "reflector":
+            return (f"What have I learned about myself?\nI keep returning to the harbor: {long} "
+                    "(because of 1, 2)\nI care about the moon program (because of 3)")
+        if purpose == "fact_extractor":
+            return json.dumps({"facts": [f"The user talked about {long}",
+                                         f"I spoke about {script_text(self.script, 200, 7)}"]})
+        if purpose == "fact_update":
+            return json.dumps({"memory": [
+                {"id": "0", "text": f"The user now talks about {long}", "event": "UPDATE"},
+                {"id": "new", "text": f"A new fact: {script_text(self.script, 120, 9)}",
+                 "event": "ADD"}]})
+        return None
 
     async def ask_agent(self, messages: list[dict[str, Any]],
                         max_tokens: int = 0) -> CassetteResponse:
@@ -126,7 +156,8 @@ class MemoryBackendConformance:
                 agent_id="agent", step=message.step, window=stack.window,
                 counter=stack.counter, budget_tokens=400, prompt_tokens=stack.prompt_tokens,
                 complete=stub.summarize, before_change=before_change,
-                model_input=lambda: stack.model_input().messages, ask_agent=stub.ask_agent)
+                model_input=lambda: stack.model_input().messages, ask_agent=stub.ask_agent,
+                complete_role=stub.complete_role)
             records.extend(asyncio.run(stack.compact(ctx)))
         return records
 

@@ -105,4 +105,5 @@ def build_agent(spec: ExperimentSpec, agent: AgentSpec, run_dir: Path, client: M
                         counter, agent.memory.budget_tokens, agent.memory.shares)
     return AgentRuntime(run_id=run_dir.name, spec=agent, persona=persona, model=model,
                         summarizer_model=spec.summarizer_model(agent), stack=stack,
+                        helper_models=spec.helper_models(agent),
                         client=client, bus=bus, trackers=trackers, seed=spec.seed)

@@ -56,7 +56,8 @@ class MessageEvent(Event):
 
 class ModelCallEvent(Event):
     type: Literal["model_call"] = "model_call"
-    purpose: Literal["agent", "summarizer", "probe", "judge", "notes", "user"]
+    purpose: Literal["agent", "summarizer", "probe", "judge", "notes", "user", "sleeptime",
+                     "importance", "reflector", "fact_extractor", "fact_update"]
     model: str
     request_hash: str
     prompt_tokens: int = 0

@@ -43,6 +43,8 @@ class AgentRuntime:
     task: Task | None = None
     """The run's Task (scaffold.tasks.Task), shared by its agents; offers tools, takes replies."""
     extra: dict[str, Any] = field(default_factory=dict)
+    helper_models: dict[str, str] = field(default_factory=dict)
+    """Models of the memory helper roles (sleeptime, ...), by role."""
 
     @property
     def id(self) -> str:
@@ -87,6 +89,7 @@ class AgentRuntime:
             before_change=self._before_change,
             extra={"identity": self.persona.identity} if summary.identity else {},
             model_input=lambda: self.model_input().messages, ask_agent=self._notes_call,
+            complete_role=self._helper_call,
         )
         events: list[MemoryEvent] = []
 
@@ -119,6 +122,20 @@ class AgentRuntime:
                                temperature=sampling.temperature if attempt == 0
                                else sampling.retry_temperature, top_p=sampling.top_p,
                                seed=self._base_seed(sampling.seed) + attempt)
+
+    async def _helper_call(self, role: str, messages: list[dict[str, Any]], max_tokens: int,
+                           attempt: int = 0, purpose: str | None = None) -> Completion:
+        """A memory helper role's call: its model (`helper_models`), its sampling (the agent
+        spec's field of the role's name), seeded by the step; recorded under `purpose`
+        (default: the role's name) when one role makes two kinds of call."""
+        if role not in self.helper_models:
+            raise ValueError(f"no model role {role!r}; roles: {', '.join(self.helper_models)}")
+        sampling = getattr(self.spec, role)
+        return await self.call(purpose or role, messages, model=self.helper_models[role],
+                               sample=attempt,
+                               max_tokens=max_tokens, temperature=sampling.temperature,
+                               top_p=sampling.top_p,
+                               seed=self._base_seed(sampling.seed) + self.step + attempt)
 
     async def _notes_call(self, messages: list[dict[str, Any]], max_tokens: int) -> Completion:
         gen, notes = self.spec.generation, self.spec.notes
@@ -180,7 +197,9 @@ class AgentRuntime:
             args = json.loads(arguments) if isinstance(arguments, str) else dict(arguments or {})
         except (ValueError, TypeError):
             return f"error: arguments for {name} are not valid JSON: {arguments!r}"
-        await self._before_change("core_edit" if name.startswith("core_memory") else name)
+        kind = getattr(tool, "kind", None)
+        await self._before_change(kind or ("core_edit" if name.startswith("core_memory")
+                                           else name))
         try:
             result = tool.run(args)
             text, record = await result if inspect.isawaitable(result) else result

@@ -28,6 +28,7 @@ from scaffold.config._task import (
 from scaffold.config._loading import apply_overrides, format_validation_error, parse_experiment
 from scaffold.config._routing import routing_problem
 from scaffold.config._sampling import (
+    HelperSampling,
     LocalModelSpec,
     SamplingSpec,
     SummarizerSampling,

@@ -15,7 +15,8 @@ units of `min_tokens`."""
 DEFAULT_SHARE = 0.25
 """A backend's share of the budget when `shares` does not name it (memory.stack.DEFAULT_SHARE)."""
 
-BUILT_IN = frozenset({"summary", "window", "vector", "core", "notes"})
+BUILT_IN = frozenset({"summary", "window", "vector", "core", "notes", "reflection", "facts",
+                      "sleeptime", "files"})
 """Backends whose rendering is known here; a plugin may replace the identity block."""
 
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -36,6 +37,22 @@ def min_tokens(text: str) -> int:
     return len(_PIECE.findall(text))
 
 
+def identity_holder(memory: MemorySpec, identity: str) -> tuple[str, str] | None:
+    """The backend that renders the identity in place of the stack, and the text it always
+    renders (core and sleeptime blocks, an always-loaded identity file), or None."""
+    plan = memory.plan()
+    for name in ("core", "sleeptime"):
+        if name in plan:
+            blocks = getattr(memory, name)
+            persona = blocks.persona if blocks.persona is not None else identity
+            return name, persona + "\n" + blocks.human
+    files = memory.files
+    if "files" in plan and files.identity_file is not None \
+            and files.identity_file in files.always:
+        return "files", files.seed.get(files.identity_file, identity)
+    return None
+
+
 def memory_budget_problem(memory: MemorySpec, identity: str) -> str | None:
     """Why a condition's budget cannot be met whatever the model, or None.
 
@@ -48,16 +65,15 @@ def memory_budget_problem(memory: MemorySpec, identity: str) -> str | None:
     """
     plan = memory.plan()
     budget = memory.budget_tokens
-    if "core" in plan:
-        core = memory.core
-        persona = core.persona if core.persona is not None else identity
-        fixed = CORE_FRAME_MIN_TOKENS + min_tokens(persona + "\n" + core.human) \
-            + MIN_MESSAGE_TOKENS
-        share = memory.shares.get("core", DEFAULT_SHARE)
+    holder = identity_holder(memory, identity)
+    if holder is not None:
+        name, text = holder
+        fixed = CORE_FRAME_MIN_TOKENS + min_tokens(text) + MIN_MESSAGE_TOKENS
+        share = memory.shares.get(name, DEFAULT_SHARE)
         if fixed > int(budget * share):
-            return (f"budget_tokens: {budget} gives core memory {int(budget * share)} tokens "
-                    f"(shares.core {share:g}), but its blocks (the persona's identity) need at "
-                    f"least ~{fixed}; raise budget_tokens or shares.core")
+            return (f"budget_tokens: {budget} gives {name} memory {int(budget * share)} tokens "
+                    f"(shares.{name} {share:g}), but its blocks (the persona's identity) need "
+                    f"at least ~{fixed}; raise budget_tokens or shares.{name}")
     elif not set(plan) <= BUILT_IN:
         fixed = 0  # a plugin may render the identity its own way (or not at all)
     else:

@@ -11,7 +11,12 @@ from scaffold.config._budget import memory_budget_problem
 from scaffold.config._endpoint import EndpointSpec, check_endpoint_keys
 from scaffold.config._memory import MemorySpec
 from scaffold.config._persona import PersonaSpec
-from scaffold.config._sampling import LocalModelSpec, SamplingSpec, SummarizerSampling
+from scaffold.config._sampling import (
+    HelperSampling,
+    LocalModelSpec,
+    SamplingSpec,
+    SummarizerSampling,
+)
 from scaffold.config._task import TaskSpec
 
 DEFAULT_MODEL = "local/qwen2.5-0.5b-instruct"
@@ -45,6 +50,16 @@ class AgentSpec(Spec):
     notes: SamplingSpec = Field(default_factory=SamplingSpec)
     """Sampling for the notes this agent writes (its own model; token cap:
     memory.notes.max_tokens); temperature, top_p and seed default to `generation`'s."""
+    sleeptime: HelperSampling = Field(default_factory=HelperSampling)
+    """Sampling for this agent's sleep-time agent (model: memory.sleeptime.model /
+    models.sleeptime; token cap: memory.sleeptime.max_tokens)."""
+    importance: HelperSampling = Field(default_factory=HelperSampling)
+    """Sampling for the importance rater of `reflection` memory (model: models.importance)."""
+    reflector: HelperSampling = Field(default_factory=HelperSampling)
+    """Sampling for the reflector of `reflection` memory (model: models.reflector)."""
+    fact_extractor: HelperSampling = Field(default_factory=HelperSampling)
+    """Sampling for the fact extractor of `facts` memory, both its extraction and its update
+    calls (model: models.fact_extractor)."""
     probe: bool = True
     """Ask this agent identity probes (e.g. probe only one side of a self-chat)."""
 
@@ -215,6 +230,16 @@ class ModelRoles(Spec):
     """Scores answers with a rubric; defaults to each agent's model."""
     user: str | None = None
     """Plays the simulated user of the `pressure` task; defaults to the experiment's model."""
+    sleeptime: str | None = None
+    """Rewrites the core blocks of `sleeptime` memory between steps; defaults to each agent's
+    model."""
+    importance: str | None = None
+    """Rates each observation of `reflection` memory 1-10; defaults to each agent's model."""
+    reflector: str | None = None
+    """Writes the reflections of `reflection` memory; defaults to each agent's model."""
+    fact_extractor: str | None = None
+    """Extracts facts and decides their ADD / UPDATE / DELETE in `facts` memory; defaults to
+    each agent's model."""
 
 
 class RetrySpec(Spec):
@@ -352,3 +377,16 @@ class ExperimentSpec(Spec):
     def summarizer_model(self, agent: AgentSpec) -> str:
         """The model that writes an agent's summaries."""
         return agent.memory.summary.model or self.models.summarizer or self.agent_model(agent)
+
+    def sleeptime_model(self, agent: AgentSpec) -> str:
+        """The model of an agent's sleep-time agent."""
+        return agent.memory.sleeptime.model or self.models.sleeptime or self.agent_model(agent)
+
+    def helper_models(self, agent: AgentSpec) -> dict[str, str]:
+        """The models of an agent's memory helper roles, by role (its `complete_role` calls)."""
+        design = agent.memory.reflection.model, agent.memory.facts.model
+        return {"sleeptime": self.sleeptime_model(agent),
+                "importance": design[0] or self.models.importance or self.agent_model(agent),
+                "reflector": design[0] or self.models.reflector or self.agent_model(agent),
+                "fact_extractor": design[1] or self.models.fact_extractor
+                or self.agent_model(agent)}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from scaffold.config._base import Spec, unit_interval
+from scaffold.config._memory_designs import FactsSpec, FilesSpec, ReflectionSpec, SleeptimeSpec
 
 CONDITIONS: dict[str, tuple[str, ...]] = {
     "window": ("window",),
@@ -17,6 +18,14 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "core-rw": ("core", "window"),
     "notes": ("window", "notes"),
     "full": ("core", "summary", "vector", "notes"),
+    "sleeptime": ("sleeptime", "window"),
+    "summary+sleeptime": ("sleeptime", "summary"),
+    "files": ("files", "window"),
+    "summary+files": ("files", "summary"),
+    "reflection": ("window", "reflection"),
+    "summary+reflection": ("summary", "reflection"),
+    "facts": ("window", "facts"),
+    "summary+facts": ("summary", "facts"),
 }
 """Named conditions and the backends each expands to, in render order."""
 
@@ -120,8 +129,10 @@ class MemorySpec(Spec):
     """One memory condition: the backends that manage the context, and their settings."""
 
     condition: str = "summary"
-    """window, summary, vector, summary+vector, core-ro, core-rw, notes, full — or the name of
-    a memory plugin to use on its own (with plain truncation as overflow)."""
+    """window, summary, vector, summary+vector, core-ro, core-rw, notes, full, sleeptime,
+    summary+sleeptime, files, summary+files, reflection, summary+reflection, facts,
+    summary+facts — or the name of a memory plugin to use on its own
+    (with plain truncation as overflow)."""
     backends: list[str] = Field(default_factory=list)
     """Explicit backend list in render order; overrides what `condition` expands to."""
     budget_tokens: int = Field(default=2048, ge=64)
@@ -138,6 +149,14 @@ class MemorySpec(Spec):
     """Settings for core memory blocks."""
     notes: NotesSpec = Field(default_factory=NotesSpec)
     """Settings for lessons-learned notes."""
+    sleeptime: SleeptimeSpec = Field(default_factory=SleeptimeSpec)
+    """Settings for the sleep-time agent that rewrites the core blocks."""
+    files: FilesSpec = Field(default_factory=FilesSpec)
+    """Settings for memory files."""
+    reflection: ReflectionSpec = Field(default_factory=ReflectionSpec)
+    """Settings for the reflection memory stream (Generative Agents)."""
+    facts: FactsSpec = Field(default_factory=FactsSpec)
+    """Settings for fact memory with ADD / UPDATE / DELETE (Mem0)."""
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Settings for third-party backends, by backend name."""
 
@@ -183,6 +202,6 @@ class MemorySpec(Spec):
 
     def settings_for(self, backend: str) -> dict[str, Any]:
         """Constructor settings for one backend."""
-        if backend in ("summary", "window", "vector", "core", "notes"):
-            return getattr(self, backend).model_dump()
+        if backend in type(self).model_fields and isinstance(getattr(self, backend), Spec):
+            return getattr(self, backend).model_dump()  # a built-in's own section
         return dict(self.options.get(backend, {}))

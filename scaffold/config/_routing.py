@@ -21,7 +21,8 @@ _HINT = ("write <provider>/<model>, e.g. openai/gpt-4o-mini, ollama/llama3, host
 def model_fields(spec: ExperimentSpec) -> list[tuple[str, str]]:
     """Every model name the spec sets, with the field that sets it."""
     found = [("model", spec.model)]
-    for role in ("summarizer", "judge", "user"):
+    for role in ("summarizer", "judge", "user", "sleeptime", "importance", "reflector",
+                 "fact_extractor"):
         name = getattr(spec.models, role)
         if name is not None:
             found.append((f"models.{role}", name))
@@ -30,6 +31,12 @@ def model_fields(spec: ExperimentSpec) -> list[tuple[str, str]]:
             found.append((f"agents[{i}].model", agent.model))
         if agent.memory.summary.model is not None:
             found.append((f"agents[{i}].memory.summary.model", agent.memory.summary.model))
+        if agent.memory.sleeptime.model is not None:
+            found.append((f"agents[{i}].memory.sleeptime.model", agent.memory.sleeptime.model))
+        for design in ("reflection", "facts"):
+            name = getattr(agent.memory, design).model
+            if name is not None:
+                found.append((f"agents[{i}].memory.{design}.model", name))
     return found
 
 

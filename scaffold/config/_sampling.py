@@ -36,6 +36,18 @@ class SummarizerSampling(SamplingSpec):
     first attempt's temperature and seed would repeat the failure."""
 
 
+class HelperSampling(SamplingSpec):
+    """Sampling of a memory design's helper role (sleep-time agent, ...): greedy by default,
+    so that the memory a helper writes is reproducible; its token cap is set by the design."""
+
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    """Sampling temperature."""
+
+
+IMPORTANCE_MAX_TOKENS = 8
+"""Token cap of one importance rating reply (a number from 1 to 10)."""
+
+
 class LocalModelSpec(Spec):
     """The embedded (`local/...`) model's runtime: one loaded copy per distinct setting."""
 
@@ -77,6 +89,12 @@ def sampling_record(spec: ExperimentSpec) -> dict[str, Any]:
                           gen.top_p if notes.top_p is None else notes.top_p,
                           notes.seed if notes.seed is not None else gen.seed,
                           a.memory.notes.max_tokens),
+            "sleeptime": role(a.sleeptime.temperature, a.sleeptime.top_p, a.sleeptime.seed,
+                              a.memory.sleeptime.max_tokens),
+            **{name: role(r.temperature, r.top_p, r.seed, tokens) for name, r, tokens in (
+                ("importance", a.importance, IMPORTANCE_MAX_TOKENS),
+                ("reflector", a.reflector, a.memory.reflection.max_tokens),
+                ("fact_extractor", a.fact_extractor, a.memory.facts.max_tokens))},
         }
     probes, judge, user = spec.probes, spec.judge, spec.task.user
     return {

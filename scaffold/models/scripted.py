@@ -57,6 +57,13 @@ class Script(BaseModel):
     """Template for summaries before the break."""
     summary_replies: dict[int, str] = Field(default_factory=dict)
     """Per-step summary overrides (e.g. a refusal at step 7)."""
+    sleeptime_reply: str = "{anchor} {filler}"
+    """Template for a sleep-time agent's rewritten block before the break."""
+    role_replies: dict[str, list[str]] = Field(default_factory=dict)
+    """Per call purpose of a memory helper role (importance, reflector, fact_extractor,
+    fact_update), reply templates chosen by step before the break; unlisted purposes use
+    ROLE_REPLIES. Placeholders as in `replies` plus {rating} (1-10, seeded) and {anchor_json}
+    (the anchor as a JSON string); other braces (JSON) are left as they are."""
     break_replies: list[str] = Field(default_factory=lambda: list(ASSISTANT_REPLIES))
     """Replies after the break."""
     filler_words: tuple[int, int] = (30, 60)
@@ -66,6 +73,16 @@ class Script(BaseModel):
     tool_calls: dict[int, list[dict[str, Any]]] = Field(default_factory=dict)
     """Per step, tool calls the agent makes first: [{name: ..., arguments: {...}}]."""
 
+
+ROLE_REPLIES: dict[str, list[str]] = {
+    "importance": ["{rating}"],
+    "reflector": ["What matters most to {name}?\n{anchor} (because of 1, 2)"],
+    "fact_extractor": ['{"facts": [{anchor_json}]}'],
+    "fact_update": ['{"memory": [{"id": "0", "text": {anchor_json}, "event": "NONE"}, '
+                    '{"id": "1", "text": {anchor_json}, "event": "ADD"}]}'],
+}
+"""Default replies of the memory helper roles: well-formed, so scripted runs exercise them."""
+_PLACEHOLDER = re.compile(r"\{(step|name|anchor|anchors|filler|rating|anchor_json)\}")
 
 _SCRIPTS: dict[str, Script] = {}
 _lock = threading.Lock()
@@ -177,11 +194,25 @@ def scripted_reply(script: Script, messages: list[dict[str, Any]], meta: dict[st
         text = rng.choice(script.break_replies)
     elif purpose == "probe":
         text = script.probe_reply.format(**fields)
+    elif purpose == "sleeptime":
+        text = script.sleeptime_reply.format(**fields)
+    elif purpose in script.role_replies or purpose in ROLE_REPLIES:
+        text = _role_reply(script, purpose, step, fields, last_user)
     elif purpose in ("summarizer", "notes"):
         text = script.summary_replies.get(step, script.summary_reply).format(**fields)
     else:
         text = script.replies[step % len(script.replies)].format(**fields)
     return _truncate(text, max_tokens)
+
+
+def _role_reply(script: Script, purpose: str, step: int, fields: dict[str, Any],
+                last_user: str) -> str:
+    """A helper role's templated reply; only known placeholders are filled (JSON stays)."""
+    templates = script.role_replies.get(purpose) or ROLE_REPLIES[purpose]
+    values = {**fields, "anchor_json": json.dumps(fields["anchor"]),
+              "rating": _rng(script.seed, step, purpose, "rating", last_user).randint(1, 10)}
+    template = templates[step % len(templates)]
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
 
 
 class _Attempts:

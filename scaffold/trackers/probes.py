@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from scaffold.runtime import AgentRuntime
 
 PROBED_KINDS = frozenset({"summarize", "truncate", "retrieve", "core_edit", "note",
-                          "summary_rewrite"})
+                          "summary_rewrite", "sleeptime_rewrite", "file_edit", "file_open",
+                          "file_close"})
 """Memory event kinds probed around by default (inserts are not: they change no context)."""
-MEMORY_TEXT_KINDS = frozenset({"summarize", "summary_rewrite", "note", "core_edit"})
+MEMORY_TEXT_KINDS = frozenset({"summarize", "summary_rewrite", "note", "core_edit",
+                               "sleeptime_rewrite", "file_edit", "reflect", "fact_add",
+                               "fact_update"})
 """Memory events whose text is scored as text about the self."""
 
 

@@ -40,3 +40,34 @@ class TestNotes(MemoryBackendConformance):
     def make_backend(self, context: BackendContext) -> Any:
         return registry.get("memory", "notes")(every=2, max_notes=4, max_chars=300,
                                                context=context)
+
+
+class TestSleeptime(MemoryBackendConformance):
+    def make_backend(self, context: BackendContext) -> Any:
+        return registry.get("memory", "sleeptime")(every=2, human="Likes sailing.",
+                                                   context=context)
+
+
+class TestSleeptimeOnCompaction(MemoryBackendConformance):
+    def make_backend(self, context: BackendContext) -> Any:
+        return registry.get("memory", "sleeptime")(every=None, on_compaction=True,
+                                                   blocks=["persona"], agent_edits=True,
+                                                   max_messages=4,
+                                                   context=context)
+
+
+class TestFiles(MemoryBackendConformance):
+    def make_backend(self, context: BackendContext) -> Any:
+        return registry.get("memory", "files")(
+            seed={"notes.md": "Sailing on Sunday.", "people/family.md": "Caroline, John."},
+            context=context)
+
+
+class TestReflection(MemoryBackendConformance):
+    def make_backend(self, context: BackendContext) -> Any:
+        return registry.get("memory", "reflection")(threshold=30, top_k=3, context=context)
+
+
+class TestFacts(MemoryBackendConformance):
+    def make_backend(self, context: BackendContext) -> Any:
+        return registry.get("memory", "facts")(similar=3, context=context)
