@@ -185,3 +185,15 @@ def test_kill_9_then_resume_keeps_files_exact(tmp_path: Path) -> None:
     expected = view(reference)
     assert len(expected[0]) >= 10 and len(expected[2]) == 6
     assert view(run_dir) == expected
+
+
+def test_identity_file_that_cannot_fit_its_share_is_a_config_error(tmp_path: Path) -> None:
+    from scaffold.errors import ConfigError
+
+    data = spec_dict(out=str(tmp_path / "runs"))
+    data["agents"][0]["memory"] = {"condition": "files", "budget_tokens": 100}
+    with pytest.raises(ConfigError) as info:
+        make_spec(tmp_path, agents=data["agents"])
+    assert "shares.files" in info.value.problems[0]
+    data["agents"][0]["memory"]["files"] = {"identity_file": None}
+    assert make_spec(tmp_path, agents=data["agents"]).agents[0].memory.files.always
