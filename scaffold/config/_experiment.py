@@ -79,7 +79,8 @@ class ProbeSchedule(SamplingSpec):
     """Run a probe round after every N steps."""
     around_memory_events: bool | list[str] = True
     """Probe right before and after memory events: all kinds (True), none (False), or the
-    listed kinds (summarize, truncate, retrieve, core_edit, note, summary_rewrite)."""
+    listed kinds (summarize, truncate, retrieve, core_edit, note, summary_rewrite,
+    sleeptime_rewrite, file_edit, file_open, file_close, ...)."""
     at_end: bool = True
     """Run a final round when the run ends."""
     generic: bool = True
