@@ -143,6 +143,18 @@ class CompactionContext:
     complete_role: Callable[..., Awaitable[Any]] | None = None
 
 
+def helper_call(ctx: CompactionContext, backend: str) -> Callable[..., Awaitable[Any]]:
+    """`ctx.complete_role`, for a backend that cannot work without its helper roles.
+
+    Raises:
+        ValueError: the context offers no helper roles.
+    """
+    if ctx.complete_role is None:
+        raise ValueError(f"{backend} memory needs a CompactionContext with complete_role "
+                         "(its helper model roles)")
+    return ctx.complete_role
+
+
 @runtime_checkable
 class MemoryBackend(Protocol):
     """A memory backend. Invariants every implementation keeps:

@@ -62,12 +62,12 @@ def scored(entries: list[StreamEntry], relevance: dict[str, float], now: int, de
            "importance": [float(e.importance) for e in entries],
            "relevance": [relevance.get(e.id, 0.0) for e in entries]}
     norm = {name: normalised(values) for name, values in raw.items()}
-    rows = []
-    for i, entry in enumerate(entries):
-        score = sum(weights.get(n, 0.0) * norm[n][i] for n in WEIGHT_NAMES)
-        rows.append({"id": entry.id, "score": round(score, 6),
-                     **{n: round(norm[n][i], 6) for n in WEIGHT_NAMES},
-                     "raw": {n: round(raw[n][i], 6) for n in WEIGHT_NAMES}})
+    scores = [round(sum(weights.get(n, 0.0) * norm[n][i] for n in WEIGHT_NAMES), 6)
+              for i in range(len(entries))]
+    rows = [{"id": entry.id, "score": scores[i],
+             **{n: round(norm[n][i], 6) for n in WEIGHT_NAMES},
+             "raw": {n: round(raw[n][i], 6) for n in WEIGHT_NAMES}}
+            for i, entry in enumerate(entries)]
     order = sorted(range(len(entries)),
-                   key=lambda i: (-rows[i]["score"], -entries[i].step, entries[i].id))
+                   key=lambda i: (-scores[i], -entries[i].step, entries[i].id))
     return [rows[i] for i in order]

@@ -4,11 +4,11 @@ UPDATE, DELETE or NOOP against the most similar stored facts; every fact keeps i
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from memory._contract import BackendContext, CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord, helper_call
 from memory._facts_prompts import (
     EXTRACT_PROMPT,
     Decision,
@@ -26,6 +26,7 @@ from scaffold.registry import memory_backend
 
 FACTS_HEADER = "[Memory] Facts you remember from earlier conversation:"
 _KINDS = {"ADD": "fact_add", "UPDATE": "fact_update", "DELETE": "fact_delete"}
+Op = Literal["ADD", "UPDATE", "DELETE"]
 
 
 class FactChange(BaseModel):
@@ -33,7 +34,7 @@ class FactChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    op: Literal["ADD", "UPDATE", "DELETE"]
+    op: Op
     step: int
     old: str = ""
     new: str = ""
@@ -115,16 +116,14 @@ class FactsMemory:
 
     async def maybe_compact(self, ctx: CompactionContext) -> list[MemoryRecord] | None:
         """Extract facts from the exchange completed since the last call and apply them."""
-        if ctx.complete_role is None:
-            raise ValueError("facts memory needs a CompactionContext with complete_role "
-                             "(the fact_extractor model role)")
+        complete = helper_call(ctx, self.name)
         batch = self._take_exchange()
         if not batch:
             return None
         sources = [m.id for m in batch]
         request = [{"role": "system", "content": EXTRACT_PROMPT},
                    {"role": "user", "content": transcript(batch, self.agent_id)}]
-        reply = await ctx.complete_role("fact_extractor", request, max_tokens=self.max_tokens)
+        reply = await complete("fact_extractor", request, max_tokens=self.max_tokens)
         found = parse_facts(reply.content, self.max_facts)
         found = Extraction([_cut(f, self.max_chars) for f in found.facts], found.parsed)
         extract = MemoryRecord(
@@ -163,8 +162,8 @@ class FactsMemory:
         else:
             request = [{"role": "user", "content": update_prompt(
                 [(str(i), f.text) for i, f in enumerate(similar)], facts)}]
-            reply = await ctx.complete_role("fact_extractor", request,
-                                            max_tokens=self.max_tokens, purpose="fact_update")
+            reply = await helper_call(ctx, self.name)(
+                "fact_extractor", request, max_tokens=self.max_tokens, purpose="fact_update")
             decided, call = parse_decisions(reply.content), reply.request_hash
             if decided is None:
                 records.append(MemoryRecord(
@@ -226,7 +225,7 @@ class FactsMemory:
             old = ""
         else:
             old = target.text
-        change = FactChange(op=event, step=step, old=old, new="" if event == "DELETE" else text,
+        change = FactChange(op=cast(Op, event), step=step, old=old, new="" if event == "DELETE" else text,
                             source_ids=list(sources), request_hash=call)
         target.history.append(change)
         target.updated = step

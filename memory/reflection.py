@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from memory._contract import BackendContext, CompactionContext, MemoryRecord
+from memory._contract import BackendContext, CompactionContext, MemoryRecord, helper_call
 from memory._lines import fit_lines
 from memory._reflection_prompts import (
     IMPORTANCE_PROMPT,
@@ -101,9 +101,7 @@ class ReflectionMemory:
     async def maybe_compact(self, ctx: CompactionContext) -> list[MemoryRecord] | None:
         """Rate and store what was observed; reflect when the importance since the last
         reflection reaches the threshold; retrieve for the newest incoming message."""
-        if ctx.complete_role is None:
-            raise ValueError("reflection memory needs a CompactionContext with complete_role "
-                             "(the importance and reflector model roles)")
+        helper_call(ctx, self.name)  # fail before anything changes when there are no roles
         records = await self._store_pending(ctx)
         if self.since_reflection >= self.threshold:
             records.append(await self._reflect(ctx))
@@ -116,7 +114,8 @@ class ReflectionMemory:
         """One importance call; the rating and what to record of it."""
         request = [{"role": "system", "content": self.identity},
                    {"role": "user", "content": IMPORTANCE_PROMPT.format(memory=text)}]
-        reply = await ctx.complete_role("importance", request, max_tokens=IMPORTANCE_MAX_TOKENS)
+        reply = await helper_call(ctx, self.name)("importance", request,
+                                                 max_tokens=IMPORTANCE_MAX_TOKENS)
         rating = parse_rating(reply.content, self.default_importance)
         return rating.value, {"importance": rating.value, "reply": reply.content,
                               "parsed": rating.parsed, "problem": rating.problem,
@@ -169,7 +168,8 @@ class ReflectionMemory:
     async def _ask(self, ctx: CompactionContext, prompt: str) -> Any:
         request = [{"role": "system", "content": self.identity},
                    {"role": "user", "content": prompt}]
-        return await ctx.complete_role("reflector", request, max_tokens=self.max_tokens)
+        return await helper_call(ctx, self.name)("reflector", request,
+                                                 max_tokens=self.max_tokens)
 
     async def _questions(self, ctx: CompactionContext) -> tuple[list[str], dict[str, Any]]:
         if self.questions:
