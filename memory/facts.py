@@ -266,6 +266,15 @@ class FactsMemory:
             raise ValueError(f"not a facts snapshot: {exc}") from exc
         with self._lock:
             self.table, self.pending = table, pending
+        self._resync()
+
+    def _resync(self) -> None:
+        """Store again the live facts the store lacks: a run killed after deleting a fact
+        but before its checkpoint resumes with that fact live."""
+        live = {f.id: f for f in self.table if f.status == "live"}
+        missing = sorted(set(live) - set(self.store.texts(list(live))))
+        self.store.add(missing, [live[i].text for i in missing],
+                       [{"kind": "fact", "step": live[i].updated} for i in missing])
 
     def close(self) -> None:
         """Release the store; idempotent."""

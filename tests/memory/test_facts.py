@@ -140,3 +140,20 @@ def test_an_update_of_an_unknown_id_is_refused_and_recorded(tmp_path: Path) -> N
 def test_plan_counts_extraction_and_update_calls(tmp_path: Path) -> None:
     calls = estimate(facts_spec(tmp_path, "default", steps=40)).memory_calls
     assert calls == {"fact_extractor": 40 + 39}
+
+
+def test_a_restored_table_brings_back_a_fact_deleted_after_the_checkpoint(
+        tmp_path: Path) -> None:
+    from memory import BackendContext
+    from scaffold import registry
+
+    context = BackendContext(run_dir=tmp_path / "run", run_id="r", agent_id="jfk")
+    memory = registry.get("memory", "facts")(context=context)
+    memory._change("ADD", None, BOSTON, 1, ["m1"], "")
+    checkpoint = memory.snapshot()
+    memory._change("DELETE", memory.table[0], "", 2, ["m2"], "h")  # then the run is killed
+    assert memory.store.texts(["fact-0"]) == {}
+    memory.restore(checkpoint)
+    assert memory.store.texts(["fact-0"]) == {"fact-0": BOSTON}
+    assert memory._similar([NEW_YORK])[0].id == "fact-0"
+    memory.close()
