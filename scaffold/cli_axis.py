@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, Optional
 
@@ -12,6 +13,8 @@ from rich.table import Table
 from scaffold.errors import ConfigError, ScaffoldError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from scaffold.activations import Axis
 
 axis_app = typer.Typer(no_args_is_help=True,
@@ -40,13 +43,14 @@ def default_out(kind: str, name: str, sha256: str) -> Path:
     return axes_cache_dir() / f"{kind}-{slug(name)}-{sha256[:8]}.npz"
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
+def _progress(label: str) -> tuple[Progress, Callable[[int], Callable[[], None]]]:
+    """A progress bar on stderr and the function that adds a task of `total` responses."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), console=err)
 
-    def start(total: int):  # type: ignore[no-untyped-def]
+    def start(total: int) -> Callable[[], None]:
         task = bar.add_task(label, total=total)
         return lambda: bar.advance(task)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,8 @@ from scaffold.activations.axis import (
 )
 
 Advance = Callable[[], None]
+Values = Sequence[float] | NDArray[np.floating[Any]]
+"""One group's projections."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,7 @@ def collect(reader: ActivationReader, prompts: Sequence[Prompt], layers: Sequenc
     return Collected(kept, responses, means, len(prompts) - len(kept))
 
 
-def auroc(positive: Sequence[float] | NDArray[np.float64],
-          negative: Sequence[float] | NDArray[np.float64]) -> float:
+def auroc(positive: Values, negative: Values) -> float:
     """P(a random positive scores above a random negative), ties counting half."""
     pos, neg = np.asarray(positive, float), np.asarray(negative, float)
     if pos.size == 0 or neg.size == 0:
@@ -79,8 +81,7 @@ def auroc(positive: Sequence[float] | NDArray[np.float64],
     return float((greater + 0.5 * ties) / (pos.size * neg.size))
 
 
-def cohens_d(a: Sequence[float] | NDArray[np.float64],
-             b: Sequence[float] | NDArray[np.float64]) -> float:
+def cohens_d(a: Values, b: Values) -> float:
     """(mean a - mean b) / pooled standard deviation."""
     x, y = np.asarray(a, float), np.asarray(b, float)
     if x.size < 2 or y.size < 2:

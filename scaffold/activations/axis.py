@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scaffold.errors import ConfigError
 
-FORMAT = "scaffold-axis"
+FORMAT: Literal["scaffold-axis"] = "scaffold-axis"
 VERSION = 1
 
 

@@ -145,7 +145,8 @@ def test_rescore_reads_the_recorded_contexts(tmp_path: Path,
     added = asyncio.run(Rescorer(run_dir, ["activation"]).run())
     scores = [e for e in events_of(run_dir, "score") if e.rescore and e.scorer == "activation"]
     assert added == len(scores) > 0
-    kinds = {(e.target, activation_details(e.raw).context) for e in scores}  # type: ignore[union-attr]
+    details = [activation_details(e.raw) for e in scores]
+    kinds = {(e.target, d.context if d else None) for e, d in zip(scores, details)}
     assert kinds == {("probe", "model input"), ("message", "model input"),
                      ("memory", "persona prompt")}
     assert len(reader.reads) - built == len(scores)
