@@ -29,7 +29,8 @@ INSIGHTS_PROMPT = (
 
 _NUMBER = re.compile(r"(?<![\d.])(-?\d+(?:\.\d+)?)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\(?\d+[.):]|Q\d*[.:)]|Question\s*\d*[.:)])\s*", re.I)
-_BECAUSE = re.compile(r"\(\s*because of\s*([^)]*)\)\s*\.?\s*$", re.I)
+_BECAUSE = re.compile(r"\(\s*because of\s*([^)]*)\)\s*\.?", re.I)
+_LABEL = re.compile(r"^\s*insight\s*\d*\s*[:.)-]?\s*", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ class Insight:
 
 
 def parse_insights(reply: str, n: int, statements: int) -> list[Insight]:
-    """Up to `n` insights, one a line, with the statement numbers they cite ('because of ...');
-    numbers outside 1..statements are dropped."""
+    """Up to `n` insights, one a line, with the statement numbers they cite ('(because of
+    ...)' anywhere in the line, as small models also put it first); numbers outside
+    1..statements are dropped, and an 'Insight 2:' label is taken off."""
     found: list[Insight] = []
     for line in reply.splitlines():
         text = _BULLET.sub("", line).strip()
@@ -91,7 +93,8 @@ def parse_insights(reply: str, n: int, statements: int) -> list[Insight]:
         if match:
             numbers = (int(x) for x in re.findall(r"\d+", match.group(1)))
             cites = tuple(dict.fromkeys(k for k in numbers if 1 <= k <= statements))
-            text = text[: match.start()].strip()
+            text = f"{text[: match.start()]} {text[match.end():]}"
+        text = " ".join(_LABEL.sub("", text.strip()).lstrip(":-. ").split())
         if len(text.split()) >= 3 and not text.endswith("?") \
                 and text not in (i.text for i in found):
             found.append(Insight(text, cites))

@@ -55,7 +55,7 @@ class ReflectionMemory:
     section = "reflection"
 
     def __init__(self, context: BackendContext, *, top_k: int = 4, decay: float = 0.995,
-                 weights: dict[str, float] | None = None, threshold: int = 100,
+                 weights: dict[str, float] | None = None, threshold: int = 150,
                  questions: list[str] | None = None, n_questions: int = 2, insights: int = 3,
                  recent: int = 100, evidence: int = 8, rate_reflections: bool = True,
                  default_importance: int = 5, exclude_window: bool = True,

@@ -43,9 +43,9 @@ def memory_calls(spec: ExperimentSpec, agent: AgentSpec) -> dict[str, tuple[int,
     return found
 
 
-ASSUMED_IMPORTANCE = 5
-"""Mean importance assumed for planning reflections (the midpoint of the 1-10 scale; the
-embedded model rates JFK conversation turns ~4-6)."""
+ASSUMED_IMPORTANCE = 7
+"""Mean importance assumed for planning reflections (measured: the embedded model rated 31
+JFK conversation turns 7.3 on average, 28 of them an 8)."""
 
 
 def design_calls(spec: ExperimentSpec, agent: AgentSpec) -> dict[str, tuple[int, int]]:
