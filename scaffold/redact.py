@@ -34,12 +34,38 @@ def treat_as_secret(name: str) -> None:
     _declared.add(name)
 
 
+_names: dict[Any, tuple[str, bool]] = {}
+"""Environment keys as stored, decoded, and whether the name looks secret (read once: this
+runs for every text a run writes, and decoding the whole environment each time was a
+measurable share of a step's CPU)."""
+
+
+def _environment() -> list[tuple[str, bool, Any]]:
+    """(name, looks secret, stored value) of every environment variable."""
+    stored = getattr(os.environ, "_data", None)
+    if stored is None:  # not CPython's os._Environ: decode as usual
+        return [(k, bool(_SECRET_NAME.search(k)), v) for k, v in os.environ.items()]
+    out = []
+    for key, value in stored.items():
+        seen = _names.get(key)
+        if seen is None:
+            name = os.environ.decodekey(key)
+            seen = _names[key] = (name, bool(_SECRET_NAME.search(name)))
+        out.append((seen[0], seen[1], value))
+    return out
+
+
 def secret_values() -> list[str]:
     """Values of environment variables whose names look secret or were declared secret (8+
     characters long), longest first."""
-    values = [v for k, v in os.environ.items()
-              if (_SECRET_NAME.search(k) or k in _declared) and len(v) >= MIN_SECRET_CHARS]
-    return sorted(set(values), key=len, reverse=True)
+    decode = getattr(os.environ, "decodevalue", None) if hasattr(os.environ, "_data") else None
+    values = set()
+    for name, secret, value in _environment():
+        if secret or name in _declared:
+            text = decode(value) if decode is not None else value
+            if len(text) >= MIN_SECRET_CHARS:
+                values.add(text)
+    return sorted(values, key=len, reverse=True)
 
 
 def _forms(value: str) -> list[str]:
