@@ -1,5 +1,12 @@
 """Identity metrics from event logs: curves, half-life, breaks, event deltas, agreement."""
 
+from scaffold.metrics._activation import (
+    activation_deltas,
+    axis_label,
+    reading,
+    reply_readings,
+    round_readings,
+)
 from scaffold.metrics._agreement import cohen_kappa, scorer_agreement
 from scaffold.metrics._answers import (
     REPLY_TRIGGER,
@@ -35,7 +42,20 @@ from scaffold.metrics._index import (
     is_veto,
 )
 from scaffold.metrics._memory import bracket_rounds, event_deltas
+from scaffold.metrics._memory_state import (
+    BlockRewrite,
+    FactChangeView,
+    FactView,
+    FileChange,
+    FileView,
+    MemoryContents,
+    StreamItem,
+    initial_files,
+    memory_contents,
+)
 from scaffold.metrics._models import (
+    ActivationDelta,
+    ActivationKindDelta,
     AgentMetrics,
     AgentOutcome,
     Agreement,
@@ -67,6 +87,9 @@ from scaffold.metrics._runs import (
 )
 
 __all__ = [
+    "ActivationDelta", "ActivationKindDelta", "BlockRewrite", "FactChangeView", "FactView",
+    "FileChange", "FileView", "MemoryContents", "StreamItem", "activation_deltas", "axis_label",
+    "initial_files", "memory_contents", "reading", "reply_readings", "round_readings",
     "BREAK_THRESHOLD", "INDEX", "INDEX_DEFINITION", "NEVER_HELD_BELOW", "REPLY_BREAK_SCORERS",
     "REPLY_TRIGGER",
     "AgentMetrics", "AgentOutcome", "Agreement", "AnswerScore", "BreakEpisode", "Breaks",

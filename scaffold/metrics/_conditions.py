@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from scaffold.metrics._activation import condition_activation
 from scaffold.metrics._memory import delta_by_kind
 from scaffold.metrics._models import (
     AgentMetrics,
@@ -136,5 +137,6 @@ def condition_metrics(agents: list[AgentMetrics],
             broke=sum(a.breaks.break_step is not None for a in members),
             reply_broke=sum(a.reply_breaks.break_step is not None for a in members),
             scorers={s: condition_scorer(members, s, settings) for s in scorers},
-            replies={s: condition_scorer(members, s, settings, "message") for s in said}))
+            replies={s: condition_scorer(members, s, settings, "message") for s in said},
+            activation_deltas=condition_activation(members, settings)))
     return out

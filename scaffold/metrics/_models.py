@@ -94,6 +94,50 @@ class KindDelta(_Out):
     n: int
 
 
+class ActivationDelta(_Out):
+    """An activation reading's change across one memory event on one axis: raw projection and
+    z after minus before (the [0,1] value hides how far the model moved)."""
+
+    memory_seq: int
+    step: int
+    kind: str
+    status: str
+    target: str
+    """`probe`: the rounds right before and after the event; `message`: the agent's last reply
+    before it and first reply after it."""
+    axis: str
+    """`assistant` or `persona:<name>`."""
+    before_ref: str | None = None
+    """The round id or message id read before."""
+    after_ref: str | None = None
+    before_projection: float | None = None
+    after_projection: float | None = None
+    delta_projection: float | None = None
+    before_z: float | None = None
+    after_z: float | None = None
+    delta_z: float | None = None
+    events_between: int = 0
+    """Other memory events of the agent between the two readings (they share the delta)."""
+
+
+class ActivationKindDelta(_Out):
+    """Mean activation delta per memory event kind over the agents of a condition."""
+
+    target: str
+    axis: str
+    kind: str
+    n_agents: int
+    n_events: int
+    mean_projection: float
+    """Mean over agents of each agent's mean projection delta."""
+    low: float | None = None
+    high: float | None = None
+    mean_z: float
+    z_low: float | None = None
+    z_high: float | None = None
+    interval: Literal["bootstrap", "too few", "no spread"] = "bootstrap"
+
+
 class ScorerMetrics(_Out):
     """One agent's identity curve and what follows from it, for one scorer (or the index)."""
 
@@ -154,6 +198,8 @@ class AgentMetrics(_Out):
     """Breaks in replies, on the break scorer."""
     memory: list[MemoryRecord] = Field(default_factory=list)
     context: list[ContextPoint] = Field(default_factory=list)
+    activation_deltas: list[ActivationDelta] = Field(default_factory=list)
+    """Activation projection and z across each memory event (activation scorer runs only)."""
 
 
 class Agreement(_Out):
@@ -258,6 +304,8 @@ class ConditionMetrics(_Out):
     """Probe rounds, per scorer and the index."""
     replies: dict[str, ConditionScorer] = Field(default_factory=dict)
     """Replies, per scorer and the index."""
+    activation_deltas: list[ActivationKindDelta] = Field(default_factory=list)
+    """Activation projection and z deltas per memory event kind (activation scorer runs)."""
 
 
 class MetricsSettings(_Out):
