@@ -184,6 +184,6 @@ def test_reflection_conditions_and_roles_are_configured_like_the_summarizer(
 def test_plan_counts_the_rating_and_reflection_calls(tmp_path: Path) -> None:
     spec = reflection_spec(tmp_path, "default", steps=40, threshold=100)
     calls = estimate(spec).memory_calls
-    # 80 observations, 80 × 7 // 100 = 5 reflections, each 1 fixed question: 1 insight call
+    # 80 observations, 80 × 6 // 100 = 4 reflections, each 1 fixed question: 1 insight call
     # and 3 insight ratings
-    assert calls["importance"] == 80 + 5 * 3 and calls["reflector"] == 5
+    assert calls["importance"] == 80 + 4 * 3 and calls["reflector"] == 4
