@@ -173,9 +173,10 @@ class SleeptimeMemory(CoreMemory):
         the reply is unusable: empty, refused, runaway or over the block's limit)."""
         assert ctx.complete_role is not None
         old = self.blocks[block]
+        current = f"Current {block} block:\n{old}" if old.strip() else \
+            f"The {block} block is still empty: write it from the conversation."
         request = [{"role": "system", "content": self.prompt.replace("{block}", block)},
-                   {"role": "user", "content": f"Current {block} block:\n{old or '(empty)'}\n\n"
-                                               f"Recent conversation:\n{history}"}]
+                   {"role": "user", "content": f"{current}\n\nRecent conversation:\n{history}"}]
         response = await ctx.complete_role(ROLE, request, max_tokens=self.max_tokens)
         reply = response.content.strip()
         reason = summary_failure(reply, response.finish_reason, ctx.counter.text(history),
