@@ -135,7 +135,11 @@ class SleeptimeMemory(CoreMemory):
         return None
 
     async def maybe_compact(self, ctx: CompactionContext) -> MemoryRecord | None:
-        """Rewrite the blocks when due, from the unseen messages of completed steps."""
+        """Rewrite the blocks when due, from the unseen messages of completed steps.
+
+        The record is `ok` when at least one block's reply was usable; `reason` names the
+        blocks whose reply was not (kept unchanged), and `detail.blocks` has each block's
+        outcome."""
         trigger = self._trigger(ctx)
         if trigger is None or ctx.complete_role is None:
             return None
