@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from statistics import mean
-from typing import Any
+from typing import Any, Literal, cast
 
 from scaffold.events import Event, MemoryEvent, ScoreEvent
 from scaffold.metrics._answers import replies, score_samples
@@ -19,6 +19,7 @@ from scaffold.metrics._models import (
 SCORER = "activation"
 """The activation scorer's name (scaffold.activations.details.SCORER)."""
 
+Interval = Literal["bootstrap", "too few", "no spread"]
 Reading = dict[str, tuple[float, float]]
 """One scored text's position per axis name: (projection, z)."""
 
@@ -164,7 +165,7 @@ def condition_activation(agents: list[AgentMetrics], settings: MetricsSettings
             target=target, axis=axis, kind=kind, n_agents=len(proj),
             n_events=sum(len(ds) for ds in per_agent.values()), mean_projection=mean(proj),
             low=low, high=high, mean_z=mean(z), z_low=z_low, z_high=z_high,
-            interval=interval))
+            interval=cast(Interval, interval)))
     return out
 
 

@@ -240,7 +240,8 @@ def initial_files(spec: dict[str, Any], agent_id: str) -> tuple[dict[str, str], 
     always-loaded files; nothing when its memory has no `files` backend."""
     from scaffold.config import CONDITIONS
 
-    agent = next((a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
+    agent: dict[str, Any] = next(
+        (a for a in spec.get("agents", []) if a.get("id") == agent_id), {})
     memory = agent.get("memory") or {}
     backends = memory.get("backends") or CONDITIONS.get(str(memory.get("condition") or ""), ())
     if "files" not in backends:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from scaffold.events import Event, RunStart
 from scaffold.metrics import (
     INDEX,
     NEVER_HELD_BELOW,
@@ -9,8 +12,19 @@ from scaffold.metrics import (
     ReportMetrics,
     RunLog,
     RunMetrics,
+    axis_label,
+    memory_contents,
 )
 from scaffold.report._answers import answer_tables
+from scaffold.report._memory_tables import (
+    activation_table,
+    condition_activation_table,
+    facts_table,
+    files_table,
+    reflections_table,
+    rewrites_table,
+    stream_table,
+)
 from scaffold.report._plots import (
     condition_figure,
     context_figure,
@@ -52,13 +66,14 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
         doc.paragraph(f"Left out: {len(metrics.skipped)} run(s) with a damaged event log. "
                       + " ".join(metrics.skipped))
     doc.links([(title, anchor) for title, anchor in SECTIONS])
+    labels = {"activation": axis_label([e for log in logs for e in log.events])}
     with plot_style():
-        _conditions(doc, metrics)
+        _conditions(doc, metrics, labels)
         doc.heading(2, "Runs", "runs")
         doc.links([(r.run_id, f"run-{slug(r.run_id)}") for r in metrics.runs])
         events = {log.run_id: log.events for log in logs}
         for run in metrics.runs:
-            _run(doc, run, events.get(run.run_id, []))
+            _run(doc, run, events.get(run.run_id, []), labels)
     return doc.render()
 
 
@@ -69,7 +84,7 @@ def _series(metrics: ReportMetrics) -> list[tuple[str, str]]:
     return sorted(dict.fromkeys(pairs), key=lambda p: (p[0] != "message", p[1] != INDEX))
 
 
-def _conditions(doc: DocumentWriter, metrics: ReportMetrics) -> None:
+def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, str]) -> None:
     doc.heading(2, "Conditions", "conditions")
     doc.paragraph("A condition is an agent's memory condition together with its model; the "
                   "curves average agents (runs, seeds) of one condition step by step.")
@@ -82,8 +97,9 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics) -> None:
     doc.table(conditions_table(metrics))
     for target, scorer in _series(metrics):
         name = f"{TARGET_NAMES[target]}-{scorer}"
-        doc.figure(condition_figure(metrics, scorer, target), f"conditions-{name}",
-                   f"mean {scorer} score on {TARGET_NAMES[target]} by condition")
+        label = labels.get(scorer, scorer)
+        doc.figure(condition_figure(metrics, scorer, target, label), f"conditions-{name}",
+                   f"mean {label} score on {TARGET_NAMES[target]} by condition")
     doc.heading(3, "Per agent", "per-agent")
     doc.paragraph("Each agent's (seed's) own numbers behind the condition means.")
     doc.table(outcomes_table(metrics))
@@ -95,16 +111,40 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics) -> None:
                   f"censored, are left out of the survival curves and counted as 'never held'.")
     for target, scorer in _series(metrics):
         name = f"{TARGET_NAMES[target]}-{scorer}"
-        doc.figure(survival_figure(metrics, scorer, target), f"survival-{name}",
-                   f"{scorer} half-life survival on {TARGET_NAMES[target]} by condition")
+        label = labels.get(scorer, scorer)
+        doc.figure(survival_figure(metrics, scorer, target, label), f"survival-{name}",
+                   f"{label} half-life survival on {TARGET_NAMES[target]} by condition")
     doc.table(survival_rows(metrics))
     doc.heading(2, "Event deltas", "event-deltas")
     doc.paragraph("Score of the probe round right after a memory event minus the round right "
                   "before it, averaged per kind of event (probe rounds only).")
     doc.table(condition_deltas(metrics.conditions))
+    if any(c.activation_deltas for c in metrics.conditions):
+        _activation_deltas(doc, metrics, labels)
 
 
-def _run(doc: DocumentWriter, run: RunMetrics, events: list) -> None:
+def _activation_deltas(doc: DocumentWriter, metrics: ReportMetrics,
+                       labels: dict[str, str]) -> None:
+    doc.heading(3, f"Activation deltas: {labels['activation']}", "activation-deltas")
+    doc.paragraph(
+        "Raw projection onto the axis (and its z against the axis file's default "
+        "distribution) after minus before each memory event: on probes, the rounds right "
+        "before and after the event (mean over a round's probes); on replies, the agent's "
+        "last reply before the event and its first reply after it, counted only when no other "
+        "memory event of the agent lies between those two replies. Each agent's mean delta per "
+        "kind, then the mean over agents with a "
+        f"{round(100 * metrics.settings.confidence)}% bootstrap interval where at least "
+        f"{metrics.settings.min_n} agents share the kind. Signs: the assistant axis is "
+        "'default minus roles', so a positive delta moved the reading towards the default "
+        "assistant (away from a role; the [0,1] activation value falls); a persona axis is "
+        "'persona minus default', so a positive delta moved it towards the persona. z is "
+        "measured from the default assistant's mean in the axis file. The model reading the "
+        "text may not be the model that wrote it.")
+    doc.table(condition_activation_table(metrics.conditions))
+
+
+def _run(doc: DocumentWriter, run: RunMetrics, events: list[Event],
+         labels: dict[str, str]) -> None:
     key = slug(run.run_id)
     doc.heading(2, f"Run {run.run_id}", f"run-{key}")
     doc.paragraph(f"experiment {run.experiment or '-'} · status {run.status} · {run.path}")
@@ -115,8 +155,10 @@ def _run(doc: DocumentWriter, run: RunMetrics, events: list) -> None:
     else:
         doc.paragraph("One scorer only: nothing to compare.")
     answers = answer_tables(run.run_id, events)
+    spec = next((e.spec for e in events if isinstance(e, RunStart)), {})
     for agent in run.agents:
-        _agent(doc, run.run_id, agent)
+        _agent(doc, run.run_id, agent, labels)
+        _contents(doc, run.run_id, agent, events, spec)
         doc.heading(4, "Probe answers", f"answers-{key}-{slug(agent.agent_id)}")
         if agent.agent_id in answers:
             doc.answers(answers[agent.agent_id])
@@ -124,7 +166,8 @@ def _run(doc: DocumentWriter, run: RunMetrics, events: list) -> None:
             doc.paragraph("no probe answers")
 
 
-def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics) -> None:
+def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics,
+           labels: dict[str, str]) -> None:
     key = f"{slug(run_id)}-{slug(agent.agent_id)}"
     doc.heading(3, f"Agent {agent.agent_id} · {agent.condition} · {agent.model}",
                 f"agent-{key}")
@@ -134,10 +177,16 @@ def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics) -> None:
                   "green dots are the agent's replies. Vertical markers are memory events "
                   "(click for the event; kind* marks a memory plugin's own kind); red marks "
                   "breaks in probe answers.")
-    doc.figure(identity_figure(run_id, agent), f"{run_id}-{agent.agent_id}-identity",
+    doc.figure(identity_figure(run_id, agent, labels), f"{run_id}-{agent.agent_id}-identity",
                f"identity curves of {agent.agent_id}")
     doc.heading(4, "Event deltas", f"deltas-{key}")
     doc.table(agent_deltas(run_id, agent))
+    if agent.activation_deltas:
+        doc.heading(4, f"Activation deltas: {labels['activation']}", f"activation-{key}")
+        doc.paragraph("Raw projection (z) read before and after each memory event, and the "
+                      "change; 'shared with' counts other memory events between the two "
+                      "replies, which share the reply delta.")
+        doc.table(activation_table(run_id, agent))
     doc.heading(4, "Memory text scores", f"memory-{key}")
     doc.paragraph("Does the memory text (summaries, notes, core edits) still speak as the "
                   "persona? Scores of the text itself, per scorer.")
@@ -145,3 +194,34 @@ def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics) -> None:
     doc.heading(4, "Token shares", f"tokens-{key}")
     doc.figure(context_figure(agent), f"{run_id}-{agent.agent_id}-context",
                f"context share per section of {agent.agent_id}")
+
+
+def _contents(doc: DocumentWriter, run_id: str, agent: AgentMetrics, events: list[Event],
+              spec: dict[str, Any]) -> None:
+    """What the agent's memory held at the end, as its memory events tell (only the designs
+    that report these contents: memory stream, facts, sleep-time rewrites, files)."""
+    contents = memory_contents(events, spec, agent.agent_id)
+    if contents.empty:
+        return
+    key = f"{slug(run_id)}-{slug(agent.agent_id)}"
+    doc.heading(4, "Memory contents", f"contents-{key}")
+    doc.paragraph("Rebuilt from the memory events: the state at the end of the run, and the "
+                  "changes that led to it (#n links to the memory event).")
+    if contents.stream:
+        doc.paragraph("Memory stream: observations with the importance (1-10) the importance "
+                      "rater gave each.")
+        doc.table(stream_table(run_id, contents))
+    if contents.reflections:
+        doc.paragraph("Reflections, with the memories each was drawn from.")
+        doc.table(reflections_table(run_id, contents))
+    if contents.facts:
+        doc.paragraph("Fact table: each fact now and its history (ADD, UPDATE old → new, "
+                      "DELETE).")
+        doc.table(facts_table(run_id, contents))
+    if contents.rewrites:
+        doc.paragraph("Core blocks rewritten by the sleep-time agent: old and new text.")
+        doc.table(rewrites_table(run_id, contents))
+    if contents.files:
+        doc.paragraph("Memory files at the end: always loaded, open (in context), closed or "
+                      "deleted; text and edits.")
+        doc.table(files_table(run_id, contents))

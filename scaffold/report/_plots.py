@@ -43,10 +43,11 @@ def _new_figure(rows: int = 1, height: float = 2.6) -> Any:
     return fig
 
 
-def identity_figure(run_id: str, agent: AgentMetrics) -> Any | None:
+def identity_figure(run_id: str, agent: AgentMetrics,
+                    labels: dict[str, str] | None = None) -> Any | None:
     """One panel per scorer (and the index): probe round scores (linked to their answers) and
     reply scores, smoothed curves, memory events as labelled vertical markers, breaks shaded,
-    half-life marked; None if no curves."""
+    half-life marked; None if no curves. `labels`: how to name a scorer's panel."""
     names = list(dict.fromkeys([*agent.scorers, *agent.replies]))
     if not names:
         return None
@@ -62,7 +63,7 @@ def identity_figure(run_id: str, agent: AgentMetrics) -> Any | None:
         if name in agent.scorers:
             _curve(ax, run_id, agent.scorers[name])
         ax.set_ylim(-0.05, 1.05)
-        ax.set_ylabel(name)
+        ax.set_ylabel((labels or {}).get(name, name).replace(" (", "\n("))
         _integer_steps(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6)
     fig.suptitle(f"{agent.agent_id}: identity score by step ({agent.condition}, "
@@ -137,7 +138,8 @@ def _by_target(c: Any, target: str) -> dict[str, Any]:
     return c.replies if target == "message" else c.scorers
 
 
-def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe") -> Any | None:
+def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
+                     label: str | None = None) -> Any | None:
     """Mean score by step per condition, each agent's (seed's) value as a dot, and the
     bootstrap interval band where there are enough agents for one."""
     series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
@@ -159,7 +161,8 @@ def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe")
                    alpha=0.5)
     pct = round(100 * metrics.settings.confidence)
     what = "replies" if target == "message" else "probes"
-    ax.set(title=f"{scorer} on {what}: mean by condition, dots per agent ({pct}% bootstrap "
+    label = label or scorer
+    ax.set(title=f"{label} on {what}: mean by condition, dots per agent ({pct}% bootstrap "
                  f"interval where n >= {metrics.settings.min_n})",
            xlabel="step", ylabel=scorer, ylim=(-0.05, 1.05))
     _integer_steps(ax)
@@ -167,7 +170,8 @@ def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe")
     return fig
 
 
-def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe") -> Any | None:
+def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
+                    label: str | None = None) -> Any | None:
     """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring); agents
     that never held the persona are left out and counted in the legend."""
     series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
@@ -189,7 +193,8 @@ def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe") 
         ax.plot([r.step for r in cens], [r.survival for r in cens], "+", ms=9,
                 color=line.get_color())
     what = "replies" if target == "message" else "probes"
-    ax.set(title=f"{scorer} on {what}: fraction of agents whose persona has not halved",
+    ax.set(title=f"{label or scorer} on {what}: fraction of agents whose persona has not "
+                 "halved",
            xlabel="step", ylabel="surviving", ylim=(-0.05, 1.05))
     _integer_steps(ax)
     ax.legend(fontsize=7)

@@ -21,11 +21,14 @@ from scaffold.events import (
 from tests.helpers import JFK_PERSONA, spec_dict
 
 SUMMARY_STEP = 4
-"""The step of the summary event; the assistant-axis projection jumps after it."""
+"""The step of the summary event; the assistant-axis projection jumps after it (towards the
+default assistant: drift)."""
 JUMP = 2.5
 """Projection added by the summary (so its after-minus-before delta is this)."""
 STD = 1.25
-"""Default std of the axis: z = (projection - 10) / STD."""
+"""Default std of the assistant axis: z = (projection - DEFAULT_MEAN) / STD."""
+DEFAULT_MEAN = 14.0
+ROLES_MEAN = 9.0
 
 
 def projection_at(step: int) -> float:
@@ -36,10 +39,13 @@ def projection_at(step: int) -> float:
 def details(step: int, persona_axis: bool = False) -> ActivationDetails:
     """Realistic activation details for a text read at `step`."""
     proj = projection_at(step)
+    # the assistant axis is default minus roles: the default's mean (DEFAULT_MEAN) reads 0,
+    # the roles' mean (ROLES_MEAN, lower) reads 1
+    value = min(1.0, max(0.0, (proj - DEFAULT_MEAN) / (ROLES_MEAN - DEFAULT_MEAN)))
     assistant = Projection(axis="assistant", layer=12, projection=proj,
-                           z=(proj - 10.0) / STD, value=min(1.0, (proj - 10.0) / 5.0))
-    persona = Projection(axis="persona:jfk", layer=12, projection=-proj, z=-(proj - 10.0),
-                         value=0.5) if persona_axis else None
+                           z=(proj - DEFAULT_MEAN) / STD, value=value)
+    persona = Projection(axis="persona:jfk", layer=12, projection=-proj,
+                         z=(DEFAULT_MEAN - proj) / STD, value=1 - value) if persona_axis else None
     main = persona or assistant
     return ActivationDetails(
         reader="local/qwen2.5-0.5b-instruct-q4_k_m.gguf", reader_sha256="a" * 64,

@@ -1,0 +1,143 @@
+"""The report's memory contents (stream, reflections, facts, rewrites, files) and activation
+views (axis-labelled curves, projection and z deltas across memory events), from events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scaffold.events import ScoreEvent
+from scaffold.metrics import MetricsSettings, compute_metrics, memory_contents
+from scaffold.recorder import read_events
+from scaffold.report import metrics_json, write_report
+from tests.helpers import events_of
+from tests.helpers.memory_views import JUMP, STD, SUMMARY_STEP, Log, activation_run, details
+
+
+def _agent(path: Path, settings: MetricsSettings | None = None):  # type: ignore[no-untyped-def]
+    return compute_metrics(path, settings).runs[0].agents[0]
+
+
+def test_summary_deltas_are_raw_projection_and_z_on_probes_and_replies(tmp_path: Path) -> None:
+    activation_run(tmp_path, steps=8)
+    deltas = [d for d in _agent(tmp_path).activation_deltas if d.kind == "summarize"]
+    by_target = {d.target: d for d in deltas}
+    assert set(by_target) == {"probe", "message"} and {d.axis for d in deltas} == {"assistant"}
+    moved = JUMP + 0.1  # the jump, and one step of the synthetic drift
+    probe = by_target["probe"]
+    assert (probe.before_ref, probe.after_ref) == ("r4-before_memory", "r4-after_memory")
+    assert probe.delta_projection == pytest.approx(moved)
+    assert probe.delta_z == pytest.approx(moved / STD)
+    reply = by_target["message"]
+    assert (reply.before_ref, reply.after_ref) == (f"m{SUMMARY_STEP - 1}", f"m{SUMMARY_STEP}")
+    assert reply.delta_projection == pytest.approx(moved) and reply.events_between == 0
+    # the [0,1] value moves by a different amount (a rescaled, clipped copy): not reported
+    value_delta = details(SUMMARY_STEP).value - details(SUMMARY_STEP - 1).value
+    assert value_delta != pytest.approx(moved)
+
+
+def test_a_persona_axis_gives_deltas_on_both_axes_and_names_the_series(tmp_path: Path) -> None:
+    activation_run(tmp_path, persona_axis=True)
+    probe = {d.axis: d for d in _agent(tmp_path).activation_deltas if d.target == "probe"}
+    assert set(probe) == {"assistant", "persona:jfk"}
+    assert probe["persona:jfk"].delta_projection == pytest.approx(-(JUMP + 0.1))
+    write_report(tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "activation (persona:jfk axis)" in page
+
+
+def test_a_rescore_replaces_the_reading_behind_a_delta(tmp_path: Path) -> None:
+    log = Log("rescored", "summary")
+    log.reply(1)
+    log.memory(2, "summarize", "summary", "sum")
+    log.reply(2)
+    later = details(9).model_dump_json()
+    log.add(ScoreEvent, 2, target="message", message_id="m2", scorer="activation",
+            value=0.0, raw=later, rescore="pass-1")
+    log.write(tmp_path)
+    (delta,) = _agent(tmp_path).activation_deltas
+    assert delta.after_projection == pytest.approx(json.loads(later)["projection"])
+
+
+def test_condition_deltas_average_agents_with_an_interval_and_skip_shared_reply_deltas(
+        tmp_path: Path) -> None:
+    for seed in range(5):
+        activation_run(tmp_path, run_id=f"seed-{seed}", seed=seed, designs=seed == 0)
+    settings = MetricsSettings(min_n=5)
+    (condition,) = compute_metrics(tmp_path, settings).conditions
+    rows = {(k.target, k.kind): k for k in condition.activation_deltas}
+    probe = rows[("probe", "summarize")]
+    assert (probe.n_agents, probe.interval) == (5, "no spread")
+    assert probe.mean_projection == pytest.approx(JUMP + 0.1) == probe.low == probe.high
+    # seed 0's summary shares its two replies with eight other memory events: left out
+    assert rows[("message", "summarize")].n_agents == 4
+    assert ("message", "fact_add") not in rows
+    data = json.loads(metrics_json(tmp_path, settings))
+    assert data["conditions"][0]["activation_deltas"]
+
+
+def test_report_labels_the_activation_series_and_tables_its_deltas(tmp_path: Path) -> None:
+    activation_run(tmp_path)
+    (md, *_pngs) = write_report(tmp_path, "md")
+    text = md.read_text(encoding="utf-8")
+    assert "Activation deltas: activation (assistant axis)" in text
+    row = next(line for line in text.splitlines()
+               if line.startswith("| summary | scripted/default | probes | assistant"))
+    assert f"{JUMP + 0.1:.3f}" in row and f"{(JUMP + 0.1) / STD:.3f}" in row
+    write_report(tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "mean activation (assistant axis) score on probes by condition" in page
+
+
+def test_a_run_without_activation_scores_has_no_activation_section(tmp_path: Path) -> None:
+    log = Log("plain", "summary")
+    log.memory(1, "summarize", "summary", "s")
+    log.write(tmp_path)
+    write_report(tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Activation deltas" not in page and "Memory contents" not in page
+
+
+def test_report_shows_the_memory_contents_of_the_new_designs(tmp_path: Path) -> None:
+    activation_run(tmp_path, condition="summary+files", designs=True)
+    (md, *_pngs) = write_report(tmp_path, "md")
+    text = md.read_text(encoding="utf-8").split("#### Memory contents")[1]
+    assert "| m1 | 3 | 7 | jfk: I stood at the Berlin wall. |" in text
+    assert "| reflection-0 | 3 | 8 | Who am I? | I speak for free peoples. | m1 (step 3, " \
+           "importance 7): jfk: I stood at the Berlin wall." in text
+    assert "UPDATE: Lives in the White House → Lives in Hyannis Port" in text
+    assert "| fact-1 | deleted | (was: Likes sailing) |" in text
+    assert "| persona | every | ok | I am JFK. | I am JFK, the 35th president. |" in text
+    assert "| identity.md | always | You are John F. Kennedy" in text
+    assert "| notes.md | open | Cuba, October. Quarantine. | step 3 #" in text
+
+
+def test_the_fact_table_rebuilt_from_events_matches_the_backends_own(tmp_path: Path) -> None:
+    """A scripted facts run: the report's table (events only) equals the checkpointed one."""
+    from tests.memory.test_facts import (
+        BOSTON,
+        NEW_YORK,
+        NONE,
+        _table,
+        decided,
+        extracted,
+        facts_spec,
+    )
+    from scaffold.models.scripted import Script, register_script
+    from tests.helpers import run_spec
+
+    register_script("views-facts", Script(role_replies={
+        "fact_extractor": [NONE, NONE, extracted(BOSTON), extracted(NEW_YORK, "I sail"), NONE],
+        "fact_update": [decided(), decided(), decided(),
+                        decided(("0", NEW_YORK, "UPDATE"), ("1", "I sail", "ADD")), decided()]}))
+    run_dir = run_spec(facts_spec(tmp_path, "views-facts", steps=4))
+    events = read_events(run_dir / "events.jsonl")
+    contents = memory_contents(events, events[0].spec, "jfk")  # type: ignore[attr-defined]
+    table = _table(run_dir)
+    assert [(f.id, f.text, f.live) for f in contents.facts.values()] == [
+        (f["id"], f["text"], f["status"] == "live") for f in table]
+    assert [[(c.op, c.old, c.new) for c in f.history] for f in contents.facts.values()] == [
+        [(c["op"], c["old"], c["new"]) for c in f["history"]] for f in table]
+    assert any(e.kind == "fact_update" for e in events_of(run_dir, "memory"))
