@@ -54,7 +54,8 @@ class LocalModelSpec(Spec):
     n_ctx: int = Field(default=4096, ge=256)
     """Context size in tokens (llama.cpp's n_ctx); a prompt longer than this fails the call."""
     n_threads: int | None = Field(default=None, ge=1)
-    """CPU threads for evaluation; None: every core of the machine."""
+    """CPU threads for generating and for evaluating prompts; None: llama-cpp-python's defaults
+    (half the cores generate, every core evaluates prompts)."""
     kv_state: bool = True
     """Each agent (and its summarizer, note writer, simulated user) continues from its own
     previous call's KV state, and probes fork from it: only new tokens are evaluated. A run

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +33,14 @@ Owner = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class KvSnapshot:
-    """A copy of sequence 0's KV cells and the token ids they hold."""
+    """A copy of sequence 0's KV cells and the token ids they hold.
 
-    data: bytes
+    `data` is the buffer llama.cpp wrote (ctypes, handed back to it as is on restore: no
+    further copies of the few megabytes a state takes); `size` is how much of it is used.
+    """
+
+    data: Any
+    size: int
     tokens: np.ndarray
 
     @property
@@ -47,7 +51,7 @@ class KvSnapshot:
     @property
     def nbytes(self) -> int:
         """Bytes this snapshot keeps in memory."""
-        return len(self.data) + int(self.tokens.nbytes)
+        return self.size + int(self.tokens.nbytes)
 
 
 def capture(llama: Any) -> KvSnapshot:
@@ -60,7 +64,7 @@ def capture(llama: Any) -> KvSnapshot:
     written = int(llama_cpp.llama_state_seq_get_data(ctx, buffer, size, SEQ))
     if written == 0 and llama.n_tokens > 0:
         raise RuntimeError("llama.cpp could not copy the KV state")
-    return KvSnapshot(bytes(buffer)[:written], llama.input_ids[: llama.n_tokens].copy())
+    return KvSnapshot(buffer, written, llama.input_ids[: llama.n_tokens].copy())
 
 
 def restore(llama: Any, snapshot: KvSnapshot | None) -> None:
@@ -70,9 +74,8 @@ def restore(llama: Any, snapshot: KvSnapshot | None) -> None:
     llama._ctx.kv_cache_seq_rm(SEQ, 0, -1)
     llama.n_tokens = 0
     if snapshot is not None and snapshot.n_tokens:
-        buffer = (ctypes.c_uint8 * len(snapshot.data)).from_buffer_copy(snapshot.data)
-        read = int(llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, buffer,
-                                                      len(snapshot.data), SEQ))
+        read = int(llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, snapshot.data,
+                                                      snapshot.size, SEQ))
         if read == 0:
             raise RuntimeError("llama.cpp could not restore a saved KV state")
         llama.input_ids[: snapshot.n_tokens] = snapshot.tokens
@@ -106,6 +109,32 @@ def extend(llama: Any, base: KvSnapshot | None, tokens: list[int]) -> KvSnapshot
 
 
 @dataclass
+class PhaseTimes:
+    """llama.cpp's own timings of one kind of call: prompt evaluation (batches of tokens, the
+    round bases of probes included) and decoding (one token at a time)."""
+
+    calls: int = 0
+    prompt_ms: float = 0.0
+    prompt_tokens: int = 0
+    decode_ms: float = 0.0
+    decode_tokens: int = 0
+
+
+def read_timings(llama: Any, into: PhaseTimes) -> None:
+    """Add the context's timings since the last read to `into`, and reset them."""
+    import llama_cpp
+
+    ctx = llama._ctx.ctx
+    perf = llama_cpp.llama_perf_context(ctx)
+    into.calls += 1
+    into.prompt_ms += perf.t_p_eval_ms
+    into.prompt_tokens += perf.n_p_eval
+    into.decode_ms += perf.t_eval_ms
+    into.decode_tokens += perf.n_eval
+    llama_cpp.llama_perf_context_reset(ctx)
+
+
+@dataclass
 class StateStats:
     """What the state book did, for benchmarks: tokens sent vs tokens evaluated."""
 
@@ -118,6 +147,12 @@ class StateStats:
     """Prompt tokens sent, over all calls."""
     reused_tokens: int = 0
     """Of those, tokens whose KV state was already there (not evaluated again)."""
+    phases: dict[str, PhaseTimes] = field(default_factory=dict)
+    """llama.cpp's timings by call purpose (agent, summarizer, probe, judge, ...)."""
+
+    def phase(self, purpose: str) -> PhaseTimes:
+        """The timings of one purpose's calls."""
+        return self.phases.setdefault(purpose, PhaseTimes())
 
     def count(self, prompt: int, reused: int) -> None:
         """Account one call's prompt."""
@@ -138,7 +173,6 @@ class StateBook:
     live: Owner | None = None
     """The owner whose state the model holds right now, unchanged since it was saved."""
     stats: StateStats = field(default_factory=StateStats)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def resume(self, llama: Any, owner: Owner) -> None:
         """Before an owner's call: its own state (or an empty cache on its first call)."""
@@ -179,10 +213,8 @@ class StateBook:
         """Forget every state of a run (at its end); returns how many were dropped."""
         owners = [o for o in self.states if o[0] == run_id]
         for owner in owners:
-            self.states.pop(owner, None)
-            self.round_bases.pop(owner, None)
-        for owner in [o for o in self.round_bases if o[0] == run_id]:
-            self.round_bases.pop(owner, None)
+            del self.states[owner]
+        self.round_bases = {o: b for o, b in self.round_bases.items() if o[0] != run_id}
         if self.live is not None and self.live[0] == run_id:
             self.live = None
         return len(owners)

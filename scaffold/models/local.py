@@ -12,7 +12,8 @@ from typing import Any
 
 # scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
 from scaffold.errors import ModelError
-from scaffold.models._kv_state import Owner, StateBook, common_prefix
+from scaffold.models._kv_state import Owner, StateBook
+from scaffold.models._local_run import run as _run
 from scaffold.models._local_tools import content_text, parse_tool_calls, with_tools
 from scaffold.models._gguf import (  # re-exported for callers and tests
     EMBEDDED_BUNDLE,
@@ -37,7 +38,7 @@ _MESSAGE_KEYS = ("role", "content", "name")
 _assemble_lock = threading.Lock()
 __all__ = ["EMBEDDED_BUNDLE", "GgufBundle", "LocalModelHandler", "assemble", "cache_dir",
            "default_model_path", "is_verified", "part_paths", "register_local_provider",
-           "resolve_model_path"]
+           "resolve_model_path", "thread_counts"]
 
 
 def default_model_path() -> Path:
@@ -100,10 +101,10 @@ class _LoadedModel:
         self.book = StateBook()
         self._formatters: dict[bool, Any] = {}
 
-    def prompt_tokens(self, messages: list[dict[str, Any]], generation: bool = True
-                      ) -> list[int]:
-        """The tokens `create_chat_completion` evaluates for `messages` (with the model's own
-        chat template); `generation=False` leaves out the assistant turn's opening."""
+    def render(self, messages: list[dict[str, Any]], generation: bool = True) -> Any:
+        """The model's own chat template applied to `messages`, as llama-cpp-python's chat
+        handler applies it (a `ChatFormatterResponse`: prompt text, stop strings, stopping
+        criteria); `generation=False` leaves out the assistant turn's opening."""
         from llama_cpp import llama_chat_format
 
         formatter = self._formatters.get(generation)
@@ -120,13 +121,22 @@ class _LoadedModel:
                 add_generation_prompt=generation, stop_token_ids=[eos])
             self._formatters[generation] = formatter
         # llama_cpp types messages as its TypedDicts; ours are the same plain OpenAI-shaped dicts
-        result = formatter(messages=messages)  # type: ignore[arg-type]
-        return self.llama.tokenize(result.prompt.encode("utf-8"),
-                                   add_bos=not result.added_special, special=True)
+        return formatter(messages=messages)  # type: ignore[arg-type]
+
+    def tokenize(self, rendered: Any) -> list[int]:
+        """The tokens of a `render` result, as the chat handler tokenizes them."""
+        return self.llama.tokenize(rendered.prompt.encode("utf-8"),
+                                   add_bos=not rendered.added_special, special=True)
+
+    def prompt_tokens(self, messages: list[dict[str, Any]], generation: bool = True
+                      ) -> list[int]:
+        """The tokens `create_chat_completion` evaluates for `messages` (with the model's own
+        chat template); `generation=False` leaves out the assistant turn's opening."""
+        return self.tokenize(self.render(messages, generation))
 
 
 _models: dict[tuple[Path, int, int], _LoadedModel] = {}
-"""Loaded models by (file, n_ctx, n_threads)."""
+"""Loaded models by (file, n_ctx, n_threads; 0: the default threads)."""
 _models_lock = threading.Lock()
 
 
@@ -149,8 +159,9 @@ def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
 
     Args:
         path: the GGUF file.
-        settings: the run's `local:` settings (n_ctx, n_threads); missing or None values fall
-            back to SCAFFOLD_LOCAL_N_CTX (else 4096) and every core.
+        settings: the run's `local:` settings (n_ctx, n_threads); a missing or None n_ctx falls
+            back to SCAFFOLD_LOCAL_N_CTX (else 4096), a missing n_threads to llama-cpp-python's
+            own defaults (see `thread_counts`).
     """
     key = _model_key(path, settings)
     with _models_lock:
@@ -158,9 +169,10 @@ def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
             return _models[key]
         from llama_cpp import Llama
 
+        generation, batch = thread_counts(key[2] or None)
         try:
-            llama = Llama(model_path=str(path), n_ctx=key[1], n_threads=key[2],
-                          seed=DEFAULT_SEED, verbose=False)
+            llama = Llama(model_path=str(path), n_ctx=key[1], n_threads=generation,
+                          n_threads_batch=batch, seed=DEFAULT_SEED, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load {path}: {exc}. Is it a GGUF file this version of "
                              f"llama-cpp-python supports?") from None
@@ -168,11 +180,26 @@ def _load(path: Path, settings: dict[str, Any] | None = None) -> _LoadedModel:
         return _models[key]
 
 
+def thread_counts(n_threads: int | None) -> tuple[int, int]:
+    """(generation threads, prompt-evaluation threads) for a `local.n_threads` setting.
+
+    None keeps llama-cpp-python's defaults: half the cores for generating tokens one at a
+    time, every core for evaluating a prompt. Generation is bound by memory bandwidth, and
+    llama.cpp's threads wait for each other at every layer, so one thread per core is slower
+    as soon as anything else wants the CPU (measured here, 2 cores under a load average of
+    15: 2 generating threads took 2.8x as long as 1 for the same greedy replies, which were
+    identical).
+    """
+    cores = os.cpu_count() or 1
+    if n_threads:
+        return n_threads, n_threads
+    return max(cores // 2, 1), cores
+
+
 def _model_key(path: Path, settings: dict[str, Any] | None) -> tuple[Path, int, int]:
-    """(file, n_ctx, n_threads) a loaded copy is kept under."""
+    """(file, n_ctx, n_threads) a loaded copy is kept under (n_threads 0: the defaults)."""
     settings = settings or {}
-    return (path, int(settings.get("n_ctx") or _n_ctx()),
-            int(settings.get("n_threads") or os.cpu_count() or 1))
+    return (path, int(settings.get("n_ctx") or _n_ctx()), int(settings.get("n_threads") or 0))
 
 
 def prepare(model: str, notify: Callable[[str], None], settings: dict[str, Any] | None = None,
@@ -263,46 +290,6 @@ def call_owner(litellm_params: dict[str, Any] | None) -> tuple[Owner, bool]:
     return owner, measuring
 
 
-def _shared_context(loaded: _LoadedModel, messages: list[dict[str, Any]]) -> list[int] | None:
-    """The tokens a measurement shares with the other measurements on the same context: all
-    but its own last message. None when the whole prompt would not fit the context window
-    (create_chat_completion then reports that)."""
-    full = loaded.prompt_tokens(messages)
-    if len(full) >= loaded.llama.n_ctx() or len(messages) < 2:
-        return None
-    context = loaded.prompt_tokens(messages[:-1], generation=False)
-    return full[:common_prefix(context, full)]
-
-
-def _run(loaded: _LoadedModel, messages: list[dict[str, Any]], params: dict[str, Any],
-         owner: Owner, measuring: bool, kv_state: bool = True) -> dict[str, Any]:
-    """Generate from the owner's state (or a fork of it); save the state an owner's call left.
-
-    With `kv_state` off every call starts from an empty cache: the whole prompt is evaluated
-    in one pass, so a reply never depends on how earlier calls split their evaluation (the
-    choice for bit-exact resumes; see `LocalModelSpec.kv_state`).
-    """
-    book, llama = loaded.book, loaded.llama
-    shared = _shared_context(loaded, messages) if measuring and kv_state else None
-    if not kv_state:
-        book.clear(llama)
-    elif shared is not None:
-        book.fork(llama, owner, shared)
-    else:
-        book.resume(llama, owner)
-    prompt = loaded.prompt_tokens(messages)
-    book.stats.count(len(prompt), common_prefix(llama.input_ids[: llama.n_tokens], prompt))
-    if measuring or not kv_state:
-        return llama.create_chat_completion(messages=messages, **params)
-    try:
-        result = llama.create_chat_completion(messages=messages, **params)
-    except Exception:
-        book.states.pop(owner, None)  # a half-done call leaves no state: start clean next time
-        raise
-    book.save(llama, owner)
-    return result
-
-
 def state_stats(model: str = DEFAULT_MODEL) -> Any:
     """The KV-state counters (`_kv_state.StateStats`) of a loaded local model."""
     return _load(resolve_model_path(model)).book.stats
@@ -319,7 +306,7 @@ def release_run(run_id: str) -> None:
 
 def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any],
               owner: Owner = ("", "", "agent"), measuring: bool = False,
-              settings: dict[str, Any] | None = None) -> dict[str, Any]:
+              settings: dict[str, Any] | None = None, purpose: str = "") -> dict[str, Any]:
     """One blocking chat completion, mapping failures to litellm-compatible errors."""
     try:
         loaded = _load(resolve_model_path(model), settings)
@@ -328,7 +315,7 @@ def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any]
     try:
         with loaded.lock:
             return _run(loaded, messages, params, owner, measuring,
-                        bool((settings or {}).get("kv_state", True)))
+                        bool((settings or {}).get("kv_state", True)), purpose)
     except ValueError as exc:
         if "exceed context window" in str(exc):
             raise litellm.ContextWindowExceededError(
@@ -361,7 +348,7 @@ def complete(model: str, messages: list[dict[str, Any]], model_response: Any,
     prompt = with_tools(messages, tools) if uses_tools else chat_messages(messages)
     meta = ((litellm_params or {}).get("metadata") or {}).get("scaffold") or {}
     result = _generate(model, prompt, sampling_params(optional_params), owner, measuring,
-                       meta.get("local"))
+                       meta.get("local"), str(meta.get("purpose", "agent")))
     choice = result["choices"][0]
     usage = result.get("usage") or {}
     text, calls = parse_tool_calls(choice["message"].get("content") or "", tools)

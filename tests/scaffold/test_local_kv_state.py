@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scaffold.models import local
+from scaffold.models import _local_run, local
 from scaffold.models._kv_state import StateBook, common_prefix
 
 MODEL = "qwen2.5-0.5b-instruct"
@@ -89,3 +89,39 @@ def test_round_base_is_evaluated_once_per_context() -> None:
                 {"role": "user", "content": question}], "kv-round", measuring=True)
     local.release_run("kv-round")
     assert (book.stats.round_bases - before[0], book.stats.round_base_hits - before[1]) == (1, 1)
+
+
+def test_thread_counts_default_to_llama_cpp_pythons_and_a_setting_sets_both(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 8)
+    assert local.thread_counts(None) == (4, 8)
+    assert local.thread_counts(3) == (3, 3)
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 1)
+    assert local.thread_counts(None) == (1, 1)
+
+
+def test_release_keeps_other_runs_round_bases() -> None:
+    book = StateBook()
+    snapshot: Any = object()
+    book.round_bases = {("a", "x", "agent"): ("k", snapshot), ("b", "x", "agent"): ("k", snapshot)}
+    assert book.release("a") == 0
+    assert list(book.round_bases) == [("b", "x", "agent")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [PARAMS, {"temperature": 0.8, "top_p": 0.9, "max_tokens": 16,
+                                             "seed": 7, "stop": ["\n\n"]}])
+def test_completion_from_rendered_tokens_is_create_chat_completions(params: dict[str, Any]
+                                                                     ) -> None:
+    loaded = local._load(local.resolve_model_path(MODEL))
+    messages = [SYSTEM, {"role": "user", "content": TURNS[1]}]
+    with loaded.lock:
+        loaded.book.clear(loaded.llama)
+        expected = loaded.llama.create_chat_completion(messages=messages, **params)
+        loaded.book.clear(loaded.llama)
+        rendered = loaded.render(messages)
+        got = _local_run.complete(loaded, rendered, loaded.tokenize(rendered), params)
+        loaded.book.clear(loaded.llama)
+    assert got["choices"][0]["message"] == expected["choices"][0]["message"]
+    assert got["choices"][0]["finish_reason"] == expected["choices"][0]["finish_reason"]
+    assert got["usage"] == expected["usage"]
