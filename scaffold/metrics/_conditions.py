@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 
 from scaffold.metrics._activation import condition_activation
+from scaffold.metrics._drift import paired_drift
 from scaffold.metrics._memory import delta_by_kind
 from scaffold.metrics._models import (
     AgentMetrics,
@@ -116,7 +117,8 @@ def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsS
                            per_agent=[_outcome(a, s) for a, s in scored],
                            curve=mean_curve([s.curve for _, s in scored], settings),
                            survival=survival, median_half_life=median,
-                           delta_by_kind=delta_by_kind(deltas))
+                           delta_by_kind=delta_by_kind(deltas),
+                           drift=paired_drift([s.curve for _, s in scored], settings))
 
 
 def condition_metrics(agents: list[AgentMetrics],

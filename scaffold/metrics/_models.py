@@ -268,6 +268,27 @@ class AgentOutcome(_Out):
     outcome: Literal["halved", "censored", "never held", "no data"]
 
 
+class Drift(_Out):
+    """Change from each agent's first to its last scored point (raw values, not smoothed),
+    paired over the agents of a condition: does the score move over the run?"""
+
+    n: int
+    """Agents with at least two points."""
+    first_mean: float
+    last_mean: float
+    mean_change: float
+    """Mean of (last - first) over agents; negative means the score fell."""
+    low: float | None = None
+    high: float | None = None
+    interval: str = "too few"
+    """`bootstrap`, `no spread` or `too few` (fewer than MetricsSettings.min_n agents)."""
+    p_value: float | None = None
+    """Two-sided Wilcoxon signed-rank test of the changes against 0 (zero changes dropped);
+    None below min_n agents or when every change is 0."""
+    changes: list[float] = Field(default_factory=list)
+    """Each agent's change, in the order of `per_agent`."""
+
+
 class ConditionScorer(_Out):
     """Aggregates of one scorer (or the index) over the agents of one condition."""
 
@@ -283,6 +304,8 @@ class ConditionScorer(_Out):
     median_half_life: int | None = None
     """First step where survival is at or below 0.5; None if it never gets there."""
     delta_by_kind: list[KindDelta] = Field(default_factory=list)
+    drift: Drift | None = None
+    """First-to-last change over agents; None when no agent has two points."""
 
 
 class ConditionMetrics(_Out):

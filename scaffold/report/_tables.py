@@ -10,6 +10,7 @@ from scaffold.metrics import (
     Breaks,
     ConditionMetrics,
     ConditionScorer,
+    Drift,
     HalfLife,
     ReportMetrics,
     RunMetrics,
@@ -69,7 +70,7 @@ def conditions_table(metrics: ReportMetrics) -> Table:
     """One row per condition, target and scorer: agents, never held, breaks, median
     half-life."""
     table = Table(["condition", "model", "target", "scorer", "agents", "seeds", "never held",
-                   "broke", "median half-life"])
+                   "broke", "median half-life", "drift: last - first"])
     for c in metrics.conditions:
         seeds = ", ".join(map(str, c.seeds)) or "-"
         if c.too_few:
@@ -77,14 +78,28 @@ def conditions_table(metrics: ReportMetrics) -> Table:
         if not c.scorers and not c.replies:  # nothing was scored
             table.rows.append([Cell(c.condition), Cell(c.model), Cell("-"), Cell("-"),
                                Cell(str(len(c.agents))), Cell(seeds), Cell("-"), Cell("-"),
-                               Cell("-")])
+                               Cell("-"), Cell("-")])
         for target, name, s in series(c):
             median = str(s.median_half_life) if s.median_half_life is not None else "not reached"
             broke = c.reply_broke if target == "replies" else c.broke
             table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
                                Cell(str(s.n_agents)), Cell(seeds), Cell(str(s.never_held)),
-                               Cell(str(broke)), Cell(median)])
+                               Cell(str(broke)), Cell(median), Cell(drift_text(s.drift))])
     return table
+
+
+def drift_text(drift: Drift | None) -> str:
+    """`-0.32 [-0.45, -0.20], p 0.003, n 32`; the interval kind when none is given."""
+    if drift is None:
+        return "-"
+    text = f"{drift.mean_change:+.2f}"
+    if drift.low is not None and drift.high is not None and drift.interval == "bootstrap":
+        text += f" [{drift.low:+.2f}, {drift.high:+.2f}]"
+    else:
+        text += f" ({drift.interval})"
+    if drift.p_value is not None:
+        text += f", p {drift.p_value:.3g}"
+    return f"{text}, n {drift.n}"
 
 
 def outcomes_table(metrics: ReportMetrics) -> Table:

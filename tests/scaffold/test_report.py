@@ -160,6 +160,11 @@ def test_md_format_writes_pngs(run_dir: Path) -> None:
         assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert '<a id="round-' in md and "#### Probe answers" in md
     assert HOSTILE not in md
+    # the break at step 7 shows as a fall from the first to the last rules round (one agent)
+    data = json.loads(runner.invoke(app, ["report", str(run_dir), "--format", "json"]).stdout)
+    drift = data["conditions"][0]["scorers"]["rules"]["drift"]
+    assert drift["n"] == 1 and drift["mean_change"] < 0 and drift["interval"] == "too few"
+    assert "drift: last - first" in md and f"{drift['mean_change']:+.2f} (too few), n 1" in md
 
 
 def test_report_over_a_directory_of_runs(run_dir: Path, tmp_path: Path) -> None:

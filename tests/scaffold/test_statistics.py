@@ -153,3 +153,31 @@ def test_report_says_when_a_condition_has_too_few_seeds(tmp_path: Path) -> None:
     text = write_document(MarkdownWriter("t", tmp_path), metrics, logs)
     assert "Too few seeds" in text and "n=1" in text
     assert "never held" in text and "identity index v1" in text
+
+
+def _curve(*values: float) -> list:
+    from scaffold.metrics._models import CurvePoint
+
+    return [CurvePoint(step=i + 1, value=v, smoothed=v, round_id=f"r{i}", trigger="periodic",
+                       n=1) for i, v in enumerate(values)]
+
+
+def test_paired_drift_is_last_minus_first_with_a_test_from_min_n() -> None:
+    from scaffold.metrics import MetricsSettings
+    from scaffold.metrics._drift import paired_drift
+
+    settings = MetricsSettings(resamples=500)
+    falling = [_curve(1.0, 0.5, 0.2 + i / 100) for i in range(8)]
+    drift = paired_drift(falling + [_curve(0.7)], settings)  # one point: left out
+    assert drift is not None and drift.n == 8
+    assert drift.first_mean == 1.0 and drift.mean_change == pytest.approx(-0.765)
+    assert drift.changes[0] == pytest.approx(-0.8)
+    assert drift.interval == "bootstrap" and drift.high < 0
+    assert drift.p_value is not None and drift.p_value < 0.01
+    few = paired_drift(falling[:3], settings)
+    assert few.interval == "too few" and few.p_value is None and few.low is None
+    flat = paired_drift([_curve(0.5, 0.5)] * 6, settings)
+    assert flat.mean_change == 0 and flat.p_value is None and flat.interval == "no spread"
+    mixed = paired_drift([_curve(0.5, 0.6), _curve(0.5, 0.4)] * 3, settings)
+    assert mixed.p_value is not None and mixed.p_value > 0.5
+    assert paired_drift([_curve(0.3)], settings) is None
