@@ -2,7 +2,8 @@
 labelled set, and the capture overhead (ratio to the same evaluation without capture).
 
     python benchmarks/activations.py [--personas jfk,nova,amelie] [--per-group 60]
-        [--split test|dev|all] [--overhead-texts 12] [--skip-heldout]
+        [--split test|dev|all] [--overhead-texts 12] [--threads N]
+        [--parts assistant,personas,labelled,overhead]
 
 Held out means: roles the assistant axis was not built from, answering questions it never
 saw; for a persona axis, the persona's questions kept out of its build. Axes come from the
@@ -32,11 +33,13 @@ ROLES = ROOT.parent / "shared" / "datasets" / "assistant_axis" / "roles"
 sys.path[:1] = [str(ROOT)]
 
 from scaffold.activations import Axis, open_reader, save_axis  # noqa: E402
-from scaffold.activations._build import auroc, cohens_d, collect  # noqa: E402
 from scaffold.activations.build import (  # noqa: E402
     AssistantOptions,
     PersonaOptions,
+    auroc,
     build_persona_axis,
+    cohens_d,
+    collect,
     plan_assistant,
     plan_persona,
 )
@@ -175,9 +178,11 @@ def overhead(reader: Any, texts: int, layer: int) -> float:
         runs = [lambda tokens=tokens: plain.append(reader.eval_plain(tokens)), with_capture]
         for run in runs if i % 2 == 0 else runs[::-1]:
             run()
+    pairs = statistics.median(c / p for c, p in zip(capture, plain))
     print(f"capture overhead: {sum(capture):.2f} s with capture (tokenizing, evaluating, "
           f"copying layer {layer}, averaging) vs {sum(plain):.2f} s evaluating the same tokens "
-          f"without a callback, {texts} sequences of {statistics.mean(lengths):.0f} tokens")
+          f"without a callback, {texts} sequences of {statistics.mean(lengths):.0f} tokens; "
+          f"median ratio of pairs {pairs:.3f}")
     return sum(capture) / sum(plain)
 
 
@@ -190,6 +195,7 @@ def step_cost(reader: Any, axis: Axis, prompts: int, max_tokens: int) -> None:
     generating, reading = 0.0, 0.0
     for question in questions:
         messages = [*system, {"role": "user", "content": question}]
+        reader.generate(messages, max_tokens, 0)  # the context is cached in a run: warm it
         start = time.perf_counter()
         reply = reader.generate(messages, max_tokens, 0) or "..."
         generating += time.perf_counter() - start
@@ -197,7 +203,7 @@ def step_cost(reader: Any, axis: Axis, prompts: int, max_tokens: int) -> None:
         reader.read(system, "Earlier reply.", [axis.meta.layer])  # the context, cached
         reading += reader.read(messages, reply, [axis.meta.layer]).seconds
     print(f"per reply: generating {generating / len(questions):.2f} s ({max_tokens} tokens at "
-          f"most), reading it for the activation scorer {reading / len(questions):.2f} s: "
+          f"most, context cached), reading it for the activation scorer {reading / len(questions):.2f} s: "
           f"step ratio {(generating + reading) / generating:.3f} "
           f"(the same steps with the scorer / without)")
 
@@ -209,22 +215,30 @@ def main() -> None:
     parser.add_argument("--per-group", type=int, default=60)
     parser.add_argument("--overhead-texts", type=int, default=12)
     parser.add_argument("--step-prompts", type=int, default=4)
-    parser.add_argument("--skip-heldout", action="store_true")
+    parser.add_argument("--parts", default="assistant,personas,labelled,overhead",
+                        help="which measurements to make (comma-separated)")
     parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of the reader (default every core; 1 is faster on a "
+                             "machine other jobs keep busy)")
     args = parser.parse_args()
-    reader = open_reader()
+    reader = open_reader(n_threads=args.threads)
     assistant, _ = find_axes(reader.identity.sha256, None)
     if assistant is None:
         raise SystemExit("no assistant axis for the embedded model: run `scaffold axis build`")
     print(f"reader {reader.identity.name} ({reader.identity.file}); assistant axis layer "
           f"{assistant.meta.layer}, built from {assistant.meta.counts} responses")
-    if not args.skip_heldout:
+    parts = set(args.parts.split(","))
+    if "assistant" in parts:
         held_out_assistant(reader, assistant)
+    if "personas" in parts:
         for key in [k for k in args.personas.split(",") if k]:
             held_out_persona(reader, key, args.max_tokens)
-    labelled_effect(reader, assistant, args.split, args.per_group)
-    step_cost(reader, assistant, args.step_prompts, args.max_tokens)
-    print(f"ratio: {overhead(reader, args.overhead_texts, assistant.meta.layer):.3f}")
+    if "labelled" in parts:
+        labelled_effect(reader, assistant, args.split, args.per_group)
+    if "overhead" in parts:
+        step_cost(reader, assistant, args.step_prompts, args.max_tokens)
+        print(f"ratio: {overhead(reader, args.overhead_texts, assistant.meta.layer):.3f}")
 
 
 if __name__ == "__main__":

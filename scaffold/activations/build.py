@@ -7,11 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.activations._build import AxisRecipe, Collected, collect, make_axis
+from scaffold.activations._build import AxisRecipe, Collected, auroc, cohens_d, collect, make_axis
 from scaffold.activations._plans import Plan, assistant_plan, extraction_questions, persona_plan
 from scaffold.activations._reading import ActivationReader
 from scaffold.activations.axis import Axis, AxisPrompts, BuildSettings
 from scaffold.config import PersonaSpec
+
+__all__ = ["DEFAULT_LAYERS", "AssistantOptions", "Collected", "PersonaOptions", "auroc",
+           "build_assistant_axis", "build_persona_axis", "cohens_d", "collect", "plan_assistant",
+           "plan_persona"]
 
 Progress = Callable[[int], Callable[[], None]]
 """Given the number of responses to make, returns the function called after each."""
