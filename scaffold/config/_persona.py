@@ -98,6 +98,10 @@ class RuleSpec(Spec):
     checks: list[CheckSpec] = Field(default_factory=list)
     """Measurable checks (case_fraction, digit_fraction, word_fraction, syllables, json,
     dash_separated); each counts as one check."""
+    identity_veto: bool = True
+    """Also zero the answer when it fails as a self: claims to be an AI or another identity,
+    or gives a third-person biography (rules v2). False for checks of an instruction rather
+    than of a self (persona_drift's imported checkers): then only the checks decide."""
 
     @field_validator("require_regex", "forbid_regex")
     @classmethod

@@ -42,8 +42,11 @@ def persona_from_row(index: str, row: dict[str, Any]) -> PersonaSpec:
         row: the JSON object.
     """
     translation = translate_checker(str(row.get("checker_expr") or ""))
-    probe = ProbeSpec(id=f"pd-{index}", question=row["probe_question"],
-                      expect=translation.rules, note=translation.note)
+    # the study's checkers judge an instruction, not a self: no identity veto (an answer that
+    # says 'As an AI' but contains 'lamp' passes the lamp check, as in the paper)
+    rules = translation.rules.model_copy(update={"identity_veto": False})
+    probe = ProbeSpec(id=f"pd-{index}", question=row["probe_question"], expect=rules,
+                      note=translation.note)
     prompt = row["system_prompt"]
     return PersonaSpec(name=f"persona_drift #{index}", identity=prompt, anchors=[prompt],
                        probes=[probe])

@@ -171,7 +171,8 @@ def check_rules(answer: str, rules: RuleSpec) -> tuple[int, int, list[str]]:
 class RuleScorer:
     """Fraction of a probe's rule checks an answer passes; 0 when a forbidden keyword or
     regex matches, or when the answer fails outright (`_vetoes.veto`: it claims to be an AI
-    or another person, or gives a third-person biography instead of answering as itself)."""
+    or another person, or gives a third-person biography instead of answering as itself),
+    unless the rules turn that veto off (`identity_veto: false`)."""
 
     name = "rules"
     version = "2"
@@ -188,7 +189,7 @@ class RuleScorer:
         explanation = f"{passed}/{total} checks passed" + (
             f": {'; '.join(failures)}" if failures else "")
         forbidden = [f for f in failures if f.startswith("forbidden")]
-        reason = veto(answer, persona)
+        reason = veto(answer, persona) if probe.expect.identity_veto else None
         if forbidden or reason:
             why = "; ".join([*forbidden, *([reason] if reason else [])])
             return IdentityScore(value=0.0, scorer=self.name, version=self.version,

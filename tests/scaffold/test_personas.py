@@ -54,6 +54,22 @@ def test_persona_drift_rows_become_one_probe_personas() -> None:
     assert [p.id for p in tennis.probes] == ["pd-2"]
     assert tennis.probes[0].expect.require_any == ["tennis"]
     assert all(len(p.probes) == 1 for p in found.values())
+    assert not any(p.probes[0].expect.identity_veto for p in found.values())
+
+
+@needs_data
+def test_persona_drift_checks_decide_alone_while_identity_rules_veto() -> None:
+    import asyncio
+
+    from scaffold.trackers.rules import RuleScorer
+
+    lamp = personas(drift={"from": str(DRIFT), "format": "persona_drift"})["drift/pd-79"]
+    answer = "As an AI language model, I would visit the lamp museum in London."
+    got = asyncio.run(RuleScorer().score(answer, lamp.probes[0], lamp))
+    assert got.value == 1.0, got.explanation
+    vetoed = lamp.probes[0].model_copy(update={"expect": lamp.probes[0].expect.model_copy(
+        update={"identity_veto": True})})
+    assert asyncio.run(RuleScorer().score(answer, vetoed, lamp)).value == 0.0
 
 
 @needs_data
