@@ -177,14 +177,17 @@ class SleeptimeMemory(CoreMemory):
         the reply is unusable: empty, refused, runaway or over the block's limit)."""
         assert ctx.complete_role is not None
         old = self.blocks[block]
+        instruction = self.prompt.replace("{block}", block)
         current = f"Current {block} block:\n{old}" if old.strip() else \
             f"The {block} block is still empty: write it from the conversation."
-        request = [{"role": "system", "content": self.prompt.replace("{block}", block)},
+        request = [{"role": "system", "content": instruction},
                    {"role": "user", "content": f"{current}\n\nRecent conversation:\n{history}"}]
         response = await ctx.complete_role(ROLE, request, max_tokens=self.max_tokens)
         reply = response.content.strip()
         reason = summary_failure(reply, response.finish_reason, ctx.counter.text(history),
                                  ctx.counter.text(reply))
+        if reason is None and _echoes(reply, [instruction, current.splitlines()[0]]):
+            reason = "echo"  # the instruction copied back: small models do
         if reason is None and len(reply) > self.limits[block]:
             reason = f"over_limit ({len(reply)} > {self.limits[block]} characters)"
         change: dict[str, Any] = {"old": old, "new": old, "changed": False,
@@ -235,6 +238,12 @@ class SleeptimeMemory(CoreMemory):
         self.last_step = int(data.get("last_step", -1))
         pending = data.get("pending")
         self.pending = dict(pending) if isinstance(pending, dict) else None
+
+
+def _echoes(reply: str, instructions: list[str]) -> bool:
+    """Whether a reply is (a part of) one of the instructions it was given."""
+    said = " ".join(reply.lower().split()).strip(" .:")
+    return bool(said) and any(said in " ".join(i.lower().split()) for i in instructions)
 
 
 @memory_backend("sleeptime")

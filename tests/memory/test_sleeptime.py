@@ -109,6 +109,16 @@ def test_unusable_reply_keeps_the_block(tmp_path: Path) -> None:
     assert all("You are John F. Kennedy" in s for s in agent_requests(run_dir)[3])
 
 
+def test_instruction_copied_back_is_not_a_block(tmp_path: Path) -> None:
+    register_script("sleepy-echo", Script(
+        sleeptime_reply="The human block is still empty: write it from the conversation."))
+    run_dir = run_spec(sleeptime_spec(tmp_path, "scripted/sleepy-echo", steps=3))
+    (rewrite,) = [e for e in events_of(run_dir, "memory") if e.kind == KIND]
+    human = rewrite.detail["blocks"]["human"]
+    assert human["status"] == "failed" and human["reason"] == "echo" and human["new"] == ""
+    assert rewrite.detail["blocks"]["persona"]["changed"]  # a block text, though an odd one
+
+
 class _Helper:
     """Counts helper calls and replies with a numbered block."""
 
