@@ -320,7 +320,8 @@ def fork(
 
 @app.command()
 def rescore(
-    run_dir: Annotated[Path, typer.Argument(help="The run directory to re-score.")],
+    run_dir: Annotated[Path, typer.Argument(
+        help="A run directory, or a directory of runs (each is re-scored).")],
     scorer: Annotated[Optional[list[str]], typer.Option(
         help="Scorer to apply (repeatable): rules, break, embedding, judge, ...")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Judge model for 'judge'.")] = None,
@@ -328,20 +329,27 @@ def rescore(
         "--reprobe", help="Ask probes again on the recorded contexts.")] = False,
     config: Annotated[Optional[Path], typer.Option(
         help="Take probes and settings from this experiment file (with --reprobe).")] = None,
+    personas: Annotated[Optional[Path], typer.Option(
+        help="Score with the persona definitions (probes, rules, anchors) of this experiment "
+             "file, matched to each run's personas by key.")] = None,
 ) -> None:
     """Score recorded probe answers, replies and memory text again (old scores kept; a judge
     costs one call per text), or re-probe recorded contexts."""
     from scaffold.loading import load_experiment
+    from scaffold.metrics import find_run_dirs
     from scaffold.rescore import Rescorer
 
     try:
         spec = load_experiment(config) if config else None
-        rescorer = Rescorer(run_dir, scorer or ["rules"], judge_model, spec)
-        added = asyncio.run(rescorer.run(reprobe=reprobe))
+        replaced = load_experiment(personas, unmeasured_ok=True).personas if personas else None
+        for target in find_run_dirs(run_dir):
+            rescorer = Rescorer(target, scorer or ["rules"], judge_model, spec, replaced)
+            added = asyncio.run(rescorer.run(reprobe=reprobe))
+            out.print(f"{added} events appended to {target / 'events.jsonl'} "
+                      f"({rescorer.pass_id})", highlight=False, soft_wrap=True)
     except ScaffoldError as exc:
         _fail_for(exc)
         return
-    out.print(f"{added} events appended to {run_dir / 'events.jsonl'} ({rescorer.pass_id})")
 
 
 @app.command()

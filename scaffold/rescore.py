@@ -9,7 +9,7 @@ from typing import Any
 
 from scaffold.assembly import build_scorers
 from scaffold.bus import EventBus
-from scaffold.config import ExperimentSpec, ProbeSpec, parse_experiment
+from scaffold.config import ExperimentSpec, PersonaSpec, ProbeSpec, parse_experiment
 from scaffold.errors import RunDirError
 from scaffold.events import (
     Event,
@@ -34,6 +34,16 @@ def _recorded(cassette: CassetteReader, key: str | None) -> list[dict[str, Any]]
     return list(entry.messages) if entry is not None else None
 
 
+def _replaced(recorded: dict[str, Any], personas: dict[str, PersonaSpec],
+              run_dir: Path) -> dict[str, Any]:
+    """The run's personas with those of the same key replaced."""
+    used = [key for key in recorded if key in personas]
+    if not used:
+        raise RunDirError(f"{run_dir}: none of its personas ({', '.join(recorded)}) is among "
+                          f"the given ones ({', '.join(list(personas)[:8])}...)")
+    return {**recorded, **{key: personas[key].model_dump(mode="json") for key in used}}
+
+
 class Rescorer:
     """Appends re-scoring events to one run directory.
 
@@ -42,14 +52,22 @@ class Rescorer:
         scorers: scorer names (registry) to apply.
         judge_model: judge model override.
         spec: a spec to take probes (and settings) from instead of the run's own.
+        personas: persona definitions replacing the run's own of the same key (e.g. with
+            corrected probe rules); keys the run does not use are ignored.
+
+    Raises:
+        RunDirError: not a run directory, or `personas` names none of the run's personas.
     """
 
     def __init__(self, run_dir: Path, scorers: list[str], judge_model: str | None = None,
-                 spec: ExperimentSpec | None = None):
+                 spec: ExperimentSpec | None = None,
+                 personas: dict[str, PersonaSpec] | None = None):
         manifest = RunRecorder(run_dir).read_manifest()
         if manifest is None:
             raise RunDirError(f"{run_dir}: no manifest.json; not a scaffold run directory")
         data = (spec.model_dump(mode="json") if spec else dict(manifest.spec))
+        if personas is not None:
+            data["personas"] = _replaced(data["personas"], personas, run_dir)
         data["probes"] = {**data["probes"], "scorers": scorers}
         if judge_model:
             data["models"] = {**data.get("models", {}), "judge": judge_model}

@@ -51,4 +51,28 @@ def test_reprobe_uses_recorded_contexts(tmp_path: Path) -> None:
 
 def test_rescore_not_a_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["rescore", str(tmp_path)])
+    assert result.exit_code == 1 and "no runs under" in result.output
+    (tmp_path / "events.jsonl").write_text("", "utf-8")
+    result = CliRunner().invoke(app, ["rescore", str(tmp_path)])
     assert result.exit_code == 1 and "not a scaffold run" in result.output
+
+
+def test_rescore_every_run_of_a_directory_with_corrected_personas(tmp_path: Path) -> None:
+    dirs = [run_spec(make_spec(tmp_path, steps=4, seed=seed)) for seed in (0, 1)]
+    data = spec_dict(out=str(tmp_path / "runs"), steps=4)
+    for probe in data["personas"]["jfk"]["probes"]:
+        probe["expect"] = {"require_any": ["no-such-word-anywhere"]}
+    config = write_config(tmp_path, data)
+    result = CliRunner().invoke(app, ["rescore", str(tmp_path / "runs"), "--scorer", "rules",
+                                      "--personas", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("events appended") == 2
+    for run_dir in dirs:
+        new = [e for e in events_of(run_dir, "score") if e.rescore and e.probe_id]
+        own = [e for e in new if e.probe_id in {"who", "year", "what"}]
+        assert own and all(e.value == 0.0 for e in own)
+    data["personas"] = {"someone": data["personas"]["jfk"]}
+    data["agents"] = [{**data["agents"][0], "persona": "someone"}]
+    other = write_config(tmp_path, data)
+    miss = CliRunner().invoke(app, ["rescore", str(dirs[0]), "--personas", str(other)])
+    assert miss.exit_code == 1 and "none of its personas (jfk)" in miss.output
