@@ -20,7 +20,7 @@ from scaffold.events import (
     RunStart,
     ScoreEvent,
 )
-from scaffold.metrics import agent_setup
+from scaffold.metrics import MemoryContents, agent_setup, axis_label, initial_files
 from tui._curves import IDENTITY_SCORER as IDENTITY_SCORER  # re-exported
 from tui._curves import SMOOTH_STEPS as SMOOTH_STEPS  # re-exported
 from tui._curves import Curves, compute_curves
@@ -30,10 +30,16 @@ from tui.feed import FeedBatch
 T = TypeVar("T")
 
 MARKERS = {"summarize": "S", "summary_rewrite": "W", "retrieve": "R", "core_edit": "C",
-           "note": "N", "truncate": "T", "budget": "B"}
-"""Built-in memory event kinds drawn on the drift chart, with their labels."""
-UNMARKED_KINDS = frozenset({"insert"})
+           "note": "N", "truncate": "T", "budget": "B", "reflect": "E", "fact_add": "A",
+           "fact_update": "U", "fact_delete": "D", "sleeptime_rewrite": "Z", "file_edit": "M",
+           "file_open": "O", "file_close": "K"}
+"""Built-in memory event kinds drawn on the drift chart, with their labels (E reflection,
+A/U/D fact added/updated/deleted, Z sleep-time rewrite, M/O/K memory file edited/opened/
+closed)."""
+UNMARKED_KINDS = frozenset({"insert", "fact_extract", "importance"})
 """Memory kinds not drawn: they change no context and come every turn."""
+ACTIVATION = "activation"
+"""The activation scorer, whose line is named by the axis its values come from."""
 OTHER_MARKER = "*"
 """Prefix of the label of a kind Scaffold does not know (a plugin's own), e.g. `*pin`."""
 OTHER_LABEL_CHARS = 8
@@ -69,6 +75,8 @@ class Limits:
     """Retrieved blocks and notes kept per agent."""
     other_kinds: int = 8
     """Plugins' own memory event kinds whose latest text is kept per agent."""
+    contents: int = 12
+    """Memories, reflections, facts, block rewrites and edits per file kept per agent."""
 
 
 class Stream(Generic[T]):
@@ -140,6 +148,11 @@ class AgentView:
         self.notes: deque[tuple[int, str]] = deque(maxlen=limits.memories)
         self.other: OrderedDict[str, tuple[int, str, str]] = OrderedDict()
         """Plugins' own event kinds: the latest (step, backend, text) of each, newest last."""
+        self.labels: dict[str, str] = {}
+        """How the chart names a scorer's line, e.g. `activation (assistant axis)`."""
+        self.contents = MemoryContents(*initial_files(run.spec, agent_id),
+                                       limit=limits.contents)
+        """Memory stream, reflections, facts, block rewrites and files, as the events tell."""
         self.sections: dict[str, int] = {}
         self.total_tokens = 0
         self.budget_tokens = 0
@@ -199,6 +212,10 @@ class AgentView:
             self.said.popitem(last=False)
 
     def _on_score(self, e: ScoreEvent) -> None:
+        if e.scorer == ACTIVATION and ACTIVATION not in self.labels:
+            label = axis_label([e])
+            if label != ACTIVATION:
+                self.labels[ACTIVATION] = label
         if e.target == "message" and e.message_id in self.said:
             self.said[e.message_id].append(e)
             return
@@ -218,6 +235,9 @@ class AgentView:
             self.other[e.kind] = (e.step, e.backend, e.text)
             while len(self.other) > self.limits.other_kinds:
                 self.other.popitem(last=False)
+        if self.contents.apply(e):  # a sleep-time rewrite replaces core blocks
+            self.core.update({r.block: r.new for r in self.contents.rewrites
+                              if r.seq == e.seq and r.changed and r.status == "ok"})
         if e.kind in ("summarize", "summary_rewrite"):
             self.summary = e.text
         elif e.kind == "core_edit":
@@ -226,6 +246,10 @@ class AgentView:
             self.retrieved.append((e.step, e.text))
         elif e.kind == "note":
             self.notes.append((e.step, e.text))
+
+    def label(self, scorer: str) -> str:
+        """A scorer's name on the chart (the activation scorer with its axis)."""
+        return self.labels.get(scorer, scorer)
 
     def curves(self) -> Curves:
         """Identity curves per scorer and the identity index over the kept rounds and replies,
@@ -253,13 +277,14 @@ def _persona_and_condition(spec: dict[str, Any], agent_id: str) -> tuple[str, st
 
 
 def _initial_core(spec: dict[str, Any], agent_id: str) -> dict[str, str]:
-    """Core blocks an agent starts with, when its memory has a core backend."""
+    """Core blocks an agent starts with, when its memory has a core (or sleep-time) backend."""
     agent, _, persona = _agent_and_persona(spec, agent_id)
     memory = agent.get("memory") or {}
     backends = memory.get("backends") or CONDITIONS.get(str(memory.get("condition") or ""), ())
-    if "core" not in backends:
+    name = "core" if "core" in backends else "sleeptime" if "sleeptime" in backends else None
+    if name is None:
         return {}
-    core = memory.get("core") or {}
+    core = memory.get(name) or {}
     blocks = {"persona": str(core.get("persona") or persona.get("identity") or "")}
     if core.get("human"):
         blocks["human"] = str(core["human"])

@@ -9,7 +9,7 @@ from textual.widgets import Footer, Header
 
 from tui.messages import AgentSelected, FilterChanged
 from scaffold.metrics import INDEX
-from tui.state import AgentView, Curves, Dashboard, Marker
+from tui.state import ACTIVATION, AgentView, Curves, Dashboard, Marker
 from tui.widgets import (
     AgentsTable,
     ChartLine,
@@ -132,17 +132,19 @@ class MainScreen(Screen[None]):
 
 
 def _agent_lines(agent: AgentView | None) -> tuple[list[ChartLine], list[Marker], list[int]]:
-    """Each scorer and the index on probe rounds, and the index on replies (smoothed: one
-    reply alone is noisy); breaks in probe answers and in replies."""
+    """Each scorer and the index on probe rounds, and the index and the activation on replies
+    (smoothed: one reply alone is noisy); breaks in probe answers and in replies."""
     if agent is None:
         return [], [], []
     curves = agent.curves()
-    lines = [ChartLine(scorer, tuple(p.step for p in points), tuple(p.value for p in points))
+    lines = [ChartLine(agent.label(scorer), tuple(p.step for p in points),
+                       tuple(p.value for p in points))
              for scorer, points in curves.by_scorer.items()]
-    said = curves.replies.get(INDEX)
-    if said:
-        lines.append(ChartLine(f"{INDEX} · replies", tuple(p.step for p in said),
-                               tuple(p.smoothed for p in said)))
+    for scorer in (INDEX, ACTIVATION):  # the activation read on every reply, beside the index
+        said = curves.replies.get(scorer)
+        if said:
+            lines.append(ChartLine(f"{agent.label(scorer)} · replies",
+                                   tuple(p.step for p in said), tuple(p.smoothed for p in said)))
     return lines, list(agent.markers), _break_steps(curves)
 
 

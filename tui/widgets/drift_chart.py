@@ -45,7 +45,9 @@ class DriftChart(PlotextPlot):
 
     def show(self, lines: list[ChartLine], markers: list[Marker], breaks: list[int]) -> None:
         """Draw `lines` with memory `markers` (S summarize, W summary rewrite, R retrieve,
-        C core edit, N note, T truncate, B over budget, `*kind` for a plugin's own kinds; red
+        C core edit, N note, T truncate, B over budget, E reflection, A/U/D fact added/
+        updated/deleted, Z sleep-time rewrite, M/O/K memory file edited/opened/closed, `*kind`
+        for a plugin's own kinds; red
         when the operation failed) and red `breaks`."""
         key = (tuple(lines), tuple(markers), tuple(breaks))
         if key == self._shown:
