@@ -141,3 +141,44 @@ def test_the_fact_table_rebuilt_from_events_matches_the_backends_own(tmp_path: P
     assert [[(c.op, c.old, c.new) for c in f.history] for f in contents.facts.values()] == [
         [(c["op"], c["old"], c["new"]) for c in f["history"]] for f in table]
     assert any(e.kind == "fact_update" for e in events_of(run_dir, "memory"))
+
+
+def test_a_live_run_with_the_activation_scorer_gets_its_deltas_from_the_raw_details(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real scorer and tracker (reading with the stand-in reader of the activation tests)
+    in a scripted summary run: each probe delta is the change of the rounds' mean projection
+    as the score events' details record it."""
+    import scaffold.trackers.activation as activation_module
+    from scaffold.activations import save_axis
+    from scaffold.activations.build import AssistantOptions, build_assistant_axis
+    from scaffold.activations.details import activation_details
+    from tests.helpers import make_spec, run_spec
+    from tests.scaffold.activation_fakes import FakeReader, role_dir
+
+    reader = FakeReader()
+    axis = build_assistant_axis(reader, role_dir(tmp_path), AssistantOptions(
+        roles=3, questions=3, held_out_roles=0, layers=(1, 2)))
+    save_axis(axis, tmp_path / "axes" / "assistant.npz")
+    monkeypatch.setenv("SCAFFOLD_ACTIVATION_AXES", str(tmp_path / "axes"))
+    monkeypatch.setattr(activation_module, "open_reader", lambda model: reader)
+    run_dir = run_spec(make_spec(tmp_path, steps=8, probes={
+        "every": 4, "samples": 1, "temperature": 0.0, "scorers": ["break", "activation"]}))
+    events = events_of(run_dir)
+    agent = _agent(run_dir)
+    probe = [d for d in agent.activation_deltas if d.target == "probe"]
+    assert probe and {d.axis for d in probe} == {"assistant"}
+    for d in probe:
+        assert d.before_ref is not None and d.after_ref is not None
+        for ref, value in ((d.before_ref, d.before_projection), (d.after_ref, d.after_projection)):
+            reads = [activation_details(e.raw) for e in events if e.type == "score"
+                     and e.scorer == "activation" and e.round_id == ref]
+            per_probe = {}
+            for e, r in zip([e for e in events if e.type == "score" and e.scorer == "activation"
+                             and e.round_id == ref], reads):
+                assert r is not None
+                per_probe.setdefault(e.probe_id, []).append(r.projection)
+            expected = sum(sum(v) / len(v) for v in per_probe.values()) / len(per_probe)
+            assert value == pytest.approx(expected)
+    write_report(run_dir)
+    assert "Activation deltas: activation (assistant axis)" in \
+        (run_dir / "report.html").read_text(encoding="utf-8")
