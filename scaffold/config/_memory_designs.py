@@ -10,6 +10,11 @@ from pydantic import Field, field_validator, model_validator
 from scaffold.config._base import Spec
 
 
+Weight = Literal["recency", "importance", "relevance"]
+"""A component of the memory stream's retrieval score."""
+WEIGHTS: tuple[Weight, ...] = ("recency", "importance", "relevance")
+
+
 class ReflectionSpec(Spec):
     """Generative Agents' memory stream (Park et al. 2023): every observation stored with a
     model-rated importance (1-10); retrieval ranks by recency, importance and relevance; when
@@ -21,10 +26,9 @@ class ReflectionSpec(Spec):
     decay: float = Field(default=0.995, gt=0, le=1)
     """Recency: decay ** (steps since the memory was last retrieved, or created); the paper
     decays by 0.995 per game hour, here per step."""
-    weights: dict[Literal["recency", "importance", "relevance"], float] = Field(
-        default_factory=lambda: {"recency": 1.0, "importance": 1.0, "relevance": 1.0})
+    weights: dict[Weight, float] = Field(default_factory=lambda: dict.fromkeys(WEIGHTS, 1.0))
     """Weights of the three components (each min-max normalised over the memories scored);
-    the paper weighs them equally."""
+    the paper weighs them equally, and a component not named here weighs 1."""
     threshold: int = Field(default=150, ge=1)
     """Reflect when the summed importance of observations since the last reflection reaches
     this (the paper's 150). The embedded model rated the JFK example's turns 6.4 on average
