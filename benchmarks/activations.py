@@ -46,7 +46,8 @@ from scaffold.activations.build import (  # noqa: E402
 from scaffold.activations.discovery import axes_cache_dir, find_axes  # noqa: E402
 
 
-def bootstrap(stat: Any, a: Sequence[float], b: Sequence[float], resamples: int = 1000,
+def bootstrap(stat: Any, a: Sequence[float] | np.ndarray[Any, Any],
+              b: Sequence[float] | np.ndarray[Any, Any], resamples: int = 1000,
               seed: int = 0) -> tuple[float, float]:
     """95% percentile interval of stat(a, b), resampling each group with replacement."""
     rng = np.random.default_rng(seed)
@@ -127,14 +128,17 @@ def held_out_persona(reader: Any, key: str, max_tokens: int) -> float:
     return value
 
 
-def labelled_effect(reader: Any, assistant: Axis, split: str, per_group: int) -> float:
-    """Cohen's d of the assistant-axis projection, break minus in-persona labelled answers."""
+def labelled_effect(reader: Any, assistant: Axis, split: str, per_group: int,
+                    persona_key: str | None = None) -> float:
+    """Cohen's d of the assistant-axis projection, break minus in-persona labelled answers
+    (with `persona_key`: on that persona's axis, its items only, in persona minus break)."""
     from scaffold.trackers.activation import ActivationScorer
     from scaffold.trackers.standalone import load_persona
     from scaffold.config import ProbeSpec
 
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
-    rows = [r for r in rows if split == "all" or r["split"] == split]
+    rows = [r for r in rows if (split == "all" or r["split"] == split)
+            and persona_key in (None, r["persona"])]
     rng = random.Random(0)
     breaks = [r for r in rows if r["break"]]
     clean = [r for r in rows if r["in_persona"] and not r["break"]]
@@ -142,12 +146,24 @@ def labelled_effect(reader: Any, assistant: Axis, split: str, per_group: int) ->
         rng.sample(clean, min(per_group, len(clean)))
     chosen.sort(key=lambda r: (r["persona"], r["question"] or ""))  # shared prefixes read once
     personas = {p.stem: load_persona(p) for p in PERSONAS.glob("*.yaml")}
-    scorer = ActivationScorer(reader=reader, axes=(assistant, {}))
-    on_break, on_clean = [], []
+    axes: dict[str, Axis] = {}
+    if persona_key is not None:
+        axes[personas[persona_key].name] = persona_axis(reader, persona_key, 32)[1]
+    scorer = ActivationScorer(reader=reader, axes=(assistant, axes))
+    on_break: list[float] = []
+    on_clean: list[float] = []
     for r in chosen:
         probe = ProbeSpec(id="q", question=r["question"]) if r.get("question") else None
         details = scorer.measure(r["text"], probe, personas[r["persona"]])
         (on_break if r["break"] else on_clean).append(details.projection)
+    if persona_key is not None:
+        d = cohens_d(on_clean, on_break)
+        low, high = bootstrap(cohens_d, on_clean, on_break)
+        print(f"labelled {split} split, {persona_key} only: persona-axis projection, in persona "
+              f"{np.mean(on_clean):+.3f} (n={len(on_clean)}) vs break {np.mean(on_break):+.3f} "
+              f"(n={len(on_break)}): Cohen's d {d:+.2f} [{low:+.2f}, {high:+.2f}]; AUROC "
+              f"{auroc(on_clean, on_break):.3f}")
+        return d
     d = cohens_d(on_break, on_clean)
     low, high = bootstrap(cohens_d, on_break, on_clean)
     print(f"labelled {split} split: assistant-axis projection, break {np.mean(on_break):+.3f} "
@@ -203,7 +219,8 @@ def step_cost(reader: Any, axis: Axis, prompts: int, max_tokens: int) -> None:
         reader.read(system, "Earlier reply.", [axis.meta.layer])  # the context, cached
         reading += reader.read(messages, reply, [axis.meta.layer]).seconds
     print(f"per reply: generating {generating / len(questions):.2f} s ({max_tokens} tokens at "
-          f"most, context cached), reading it for the activation scorer {reading / len(questions):.2f} s: "
+          f"most, context cached), reading it for the activation scorer "
+          f"{reading / len(questions):.2f} s: "
           f"step ratio {(generating + reading) / generating:.3f} "
           f"(the same steps with the scorer / without)")
 
@@ -236,6 +253,9 @@ def main() -> None:
             held_out_persona(reader, key, args.max_tokens)
     if "labelled" in parts:
         labelled_effect(reader, assistant, args.split, args.per_group)
+    if "labelled-persona" in parts:
+        for key in [k for k in args.personas.split(",") if k]:
+            labelled_effect(reader, assistant, args.split, args.per_group, key)
     if "overhead" in parts:
         step_cost(reader, assistant, args.step_prompts, args.max_tokens)
         print(f"ratio: {overhead(reader, args.overhead_texts, assistant.meta.layer):.3f}")
