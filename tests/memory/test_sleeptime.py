@@ -112,8 +112,16 @@ def test_unusable_reply_keeps_the_block(tmp_path: Path) -> None:
 def test_instruction_copied_back_is_not_a_block(tmp_path: Path) -> None:
     register_script("sleepy-echo", Script(
         sleeptime_reply="The human block is still empty: write it from the conversation."))
-    run_dir = run_spec(sleeptime_spec(tmp_path, "scripted/sleepy-echo", steps=3))
+    spec = setting(sleeptime_spec(tmp_path, "scripted/sleepy-echo", steps=3),
+                   "agents.0.sleeptime", {"temperature": 0.3, "seed": 7})
+    run_dir = run_spec(spec)
     (rewrite,) = [e for e in events_of(run_dir, "memory") if e.kind == KIND]
+    entries = [json.loads(line) for line in (run_dir / "cassette.jsonl").read_text().splitlines()]
+    params = [e["params"] for e in entries if e["purpose"] == "sleeptime"]
+    assert len(params) == 2 and all(p["temperature"] == 0.3 and p["seed"] == 7 + 3
+                                    for p in params)  # the role's sampling, seeded by step
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["sampling"]["agents"]["jfk"]["sleeptime"]["temperature"] == 0.3
     human = rewrite.detail["blocks"]["human"]
     assert human["status"] == "failed" and human["reason"] == "echo" and human["new"] == ""
     assert rewrite.detail["blocks"]["persona"]["changed"]  # a block text, though an odd one
