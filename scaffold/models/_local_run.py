@@ -35,8 +35,9 @@ def _shared_context(loaded: LoadedModel, messages: list[dict[str, Any]], full: l
 CHAT_DEFAULTS: dict[str, Any] = {
     "temperature": 0.2, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "typical_p": 1.0,
     "presence_penalty": 0.0, "frequency_penalty": 0.0, "repeat_penalty": 1.0, "tfs_z": 1.0,
-    "mirostat_mode": 0, "mirostat_tau": 5.0, "mirostat_eta": 0.1}
-"""`Llama.create_chat_completion`'s sampling defaults, which `complete` keeps."""
+    "mirostat_mode": 0, "mirostat_tau": 5.0, "mirostat_eta": 0.1, "max_tokens": None}
+"""`Llama.create_chat_completion`'s sampling defaults, which `complete` keeps
+(`create_completion`'s differ: e.g. it stops after 16 tokens unless told otherwise)."""
 
 
 def complete(loaded: LoadedModel, rendered: Any, prompt: list[int], params: dict[str, Any]

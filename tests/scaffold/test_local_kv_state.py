@@ -125,3 +125,16 @@ def test_completion_from_rendered_tokens_is_create_chat_completions(params: dict
     assert got["choices"][0]["message"] == expected["choices"][0]["message"]
     assert got["choices"][0]["finish_reason"] == expected["choices"][0]["finish_reason"]
     assert got["usage"] == expected["usage"]
+
+
+def test_completion_defaults_are_create_chat_completions() -> None:
+    import inspect
+
+    from llama_cpp import Llama
+
+    chat = inspect.signature(Llama.create_chat_completion).parameters
+    plain = inspect.signature(Llama.create_completion).parameters
+    assert {k: chat[k].default for k in _local_run.CHAT_DEFAULTS} == _local_run.CHAT_DEFAULTS
+    differing = {k for k in chat.keys() & plain.keys() if chat[k].default != plain[k].default}
+    assert differing - {"stop"} <= _local_run.CHAT_DEFAULTS.keys()  # stop: complete() sets it
+    assert {"temperature", "max_tokens"} <= differing
