@@ -182,3 +182,30 @@ def test_a_live_run_with_the_activation_scorer_gets_its_deltas_from_the_raw_deta
     write_report(run_dir)
     assert "Activation deltas: activation (assistant axis)" in \
         (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_memory_files_rebuilt_from_events_match_the_files_on_disk(tmp_path: Path) -> None:
+    """A scripted files run: the report's files (spec + events only) hold the texts the backend
+    wrote to disk, and say which are always loaded, closed (opened, then expired) or deleted."""
+    from scaffold.models.scripted import Script, register_script
+    from tests.helpers import run_spec
+    from tests.memory.test_files import files_spec
+
+    register_script("views-files", Script(tool_calls={
+        2: [{"name": "memory_view", "arguments": {"path": "plans.md"}}],
+        3: [{"name": "memory_create",
+             "arguments": {"path": "diary/1962.md", "file_text": "I spoke about the moon."}}],
+        5: [{"name": "memory_str_replace",
+             "arguments": {"path": "diary/1962.md", "old_str": "moon", "new_str": "harbor"}},
+            {"name": "memory_delete", "arguments": {"path": "plans.md"}}]}))
+    run_dir = run_spec(files_spec(tmp_path, "scripted/views-files", steps=6))
+    events = read_events(run_dir / "events.jsonl")
+    files = memory_contents(events, events[0].spec, "jfk").files  # type: ignore[attr-defined]
+    root = run_dir / "memory" / "files" / "jfk"
+    on_disk = {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
+    assert {p: f.text for p, f in files.items() if f.loaded != "deleted"} == on_disk
+    assert {p: f.loaded for p, f in files.items()} == {
+        "identity.md": "always", "plans.md": "deleted", "diary/1962.md": "closed"}
+    assert [(e.op, e.old, e.new) for e in files["diary/1962.md"].edits] == [
+        ("create", None, "I spoke about the moon."),
+        ("str_replace", "I spoke about the moon.", "I spoke about the harbor.")]
