@@ -91,3 +91,25 @@ async def test_the_panel_shows_stream_reflections_facts_rewrites_and_files(
             assert expected in panel, expected
         chart = _text(app.main.query_one(DriftChart).render())
         assert "activation (assistant axis)" in chart
+
+
+def test_core_blocks_follow_a_scripted_sleeptime_run(tmp_path: Path) -> None:
+    """The panel's persona block: the identity at first, then each rewrite the agent's next
+    request really carried."""
+    from scaffold.models.scripted import Script, register_script
+    from tests.helpers import run_spec
+    from tests.memory.test_sleeptime import REWRITE, agent_requests, sleeptime_spec
+
+    register_script("views-sleepy", Script(sleeptime_reply=REWRITE))
+    run_dir = run_spec(sleeptime_spec(tmp_path, model="scripted/views-sleepy"))
+    events = read_events(run_dir / "events.jsonl")
+    first = next(i for i, e in enumerate(events) if getattr(e, "kind", "") == "sleeptime_rewrite")
+    board = Dashboard()
+    board.feed(FeedBatch(run_dir, events[:first]))
+    agent = board.agents[f"{run_dir.name}/jfk"]
+    assert agent.core["persona"].startswith("You are John F. Kennedy")
+    board.feed(FeedBatch(run_dir, events[first:]))
+    assert agent.core["persona"] == REWRITE.format(step=5)
+    assert agent.core["persona"] in agent_requests(run_dir)[5][0]
+    assert [(r.step, r.block) for r in agent.contents.rewrites][:2] == [(3, "persona"),
+                                                                        (3, "human")]
