@@ -3,6 +3,7 @@ views (axis-labelled curves, projection and z deltas across memory events), from
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -209,3 +210,28 @@ def test_memory_files_rebuilt_from_events_match_the_files_on_disk(tmp_path: Path
     assert [(e.op, e.old, e.new) for e in files["diary/1962.md"].edits] == [
         ("create", None, "I spoke about the moon."),
         ("str_replace", "I spoke about the moon.", "I spoke about the harbor.")]
+
+
+def test_the_memory_stream_rebuilt_from_events_matches_the_backends_own(tmp_path: Path) -> None:
+    """A scripted reflection run: every memory's importance, and each reflection's text and
+    citations, as the report rebuilds them from events, equal the checkpointed stream."""
+    from scaffold.fork import _state_at
+    from scaffold.models.scripted import Script, register_script
+    from tests.helpers import run_spec
+    from tests.memory.test_reflection import reflection_spec
+
+    register_script("views-rf", Script(role_replies={"importance": ["3", "8", "2"]}))
+    run_dir = run_spec(reflection_spec(tmp_path, "views-rf", steps=7, threshold=15))
+    events = read_events(run_dir / "events.jsonl")
+    contents = memory_contents(events, events[0].spec, "jfk")  # type: ignore[attr-defined]
+    state = asyncio.run(_state_at(run_dir, "jfk", 10_000))
+    assert state is not None
+    stream = state["memory"]["backends"]["reflection"]["stream"]
+    observed = [e for e in stream if e["kind"] == "observation"]
+    reflected = [e for e in stream if e["kind"] == "reflection"]
+    assert reflected  # the threshold was reached
+    assert [(m.id, m.importance) for m in contents.stream.values()] == [
+        (e["id"], e["importance"]) for e in observed]
+    assert [(r.id, r.importance, r.text, r.cites) for r in contents.reflections.values()] == [
+        (e["id"], e["importance"], e["text"], e["cites"]) for e in reflected]
+    assert {m.importance for m in contents.stream.values()} == {2, 3, 8}
