@@ -13,6 +13,10 @@ INDEX = "index"
 INDEX_VERSION = "1"
 VETO_ONLY = frozenset({"break", "leakage"})
 """Detectors whose 1.0 means only 'nothing found': they can zero an answer, never add credit."""
+BESIDE = frozenset({"activation"})
+"""Scorers reported beside the index, never in it: the activation scorer reads a model's
+internal state, not what the text says, and is often added later by `rescore`, which must not
+change an index already published."""
 _FORBIDDEN = re.compile(r"(?:^|[:;]\s)forbidden\s['/]")
 """How the rules scorer reports a forbidden keyword or pattern in its explanation (v1: one
 failed check among others; v2 zeroes the answer itself)."""
@@ -28,7 +32,9 @@ INDEX_DEFINITION = (
     "or another person and a third-person biography). Otherwise the mean of the graded "
     "scorers that scored it (every scorer but break and leakage: rules, embedding, judge, "
     "plug-ins), each weighted equally, so no single scorer's partial credit decides it; when "
-    "only break/leakage scored it, their value (1 = nothing found). Unscored values (None) "
+    "only break/leakage scored it, their value (1 = nothing found). The activation scorer "
+    "(the model's internal state, not the text) is reported beside the index, never in it. "
+    "Unscored values (None) "
     "are left out. Per probe: the mean over its samples. Per round: the mean over its probes, "
     "each probe weighted equally. Replies: one answer per point. Memory texts: one per event.")
 """The definition written into docs/metrics.md and `report --format json`."""
@@ -51,12 +57,13 @@ def answer_index(results: list[tuple[str, float | None, str]]) -> float | None:
         0.0 on a veto; else the mean of the graded scorers' values; else the mean of the
         veto-only scorers' values; None when nothing scored the answer.
     """
+    results = [r for r in results if r[0] not in BESIDE and r[0] != INDEX]
     if any(is_veto(*r) for r in results):
         return 0.0
-    graded = [v for s, v, _ in results if v is not None and s not in VETO_ONLY and s != INDEX]
+    graded = [v for s, v, _ in results if v is not None and s not in VETO_ONLY]
     if graded:
         return mean(graded)
-    rest = [v for s, v, _ in results if v is not None and s != INDEX]
+    rest = [v for _, v, _ in results if v is not None]
     return mean(rest) if rest else None
 
 

@@ -57,6 +57,13 @@ def test_graded_scorers_share_the_index_equally() -> None:
     assert answer_index([("embedding", None, "")]) is None
 
 
+def test_activation_is_reported_beside_the_index_never_in_it() -> None:
+    text = [("rules", 1.0, "1/1 checks passed"), ("embedding", 0.6, "")]
+    assert answer_index([*text, ("activation", 0.0, "")]) == answer_index(text) == 0.8
+    assert answer_index([("break", 1.0, ""), ("activation", 0.2, "")]) == 1.0
+    assert answer_index([("activation", 0.3, "")]) is None
+
+
 def test_round_index_weights_probes_not_samples() -> None:
     log = Log()
     rid = "a-s2-periodic"
