@@ -48,7 +48,8 @@ OutOption = Annotated[Optional[str], typer.Option("--out", help="Output director
 NoProbesOption = Annotated[bool, typer.Option("--no-probes", help="Turn probes off.")]
 MemoryOption = Annotated[Optional[str], typer.Option(
     help="Override every agent's memory condition (window, summary, vector, summary+vector, "
-         "core-ro, core-rw, notes, full, or a plugin).")]
+         "core-ro, core-rw, notes, full, reflection, facts, sleeptime, files, summary+<one of "
+         "those four>, or a plugin).")]
 
 
 def _variants(config: Path, **overrides: object) -> list[ExperimentSpec]:

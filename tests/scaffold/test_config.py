@@ -303,3 +303,19 @@ def test_importing_and_using_config_leaves_personas_unloaded() -> None:
 def test_unexpanded_persona_set_is_a_clear_error_in_config() -> None:
     found = problems(spec_dict(personas={"set": {"from": "x.jsonl", "format": "persona_drift"}}))
     assert found[0].startswith("personas.set: names an external persona set")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted([*ROOT.glob("examples/*.yaml"), *ROOT.glob("docs/studies/*/experiment.yaml")])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_shipped_experiment_file_validates_and_expands(path: Path) -> None:
+    from scaffold.config import expand_sweep
+    from scaffold.loading import load_experiment
+
+    if "shared/datasets" in path.read_text(encoding="utf-8") \
+            and not (ROOT.parent / "shared" / "datasets").is_dir():
+        pytest.skip("needs the sample data sets in ../shared/datasets")
+    runs = expand_sweep(load_experiment(path))
+    assert runs and all(r.sweep is None for r in runs)
