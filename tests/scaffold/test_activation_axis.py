@@ -126,3 +126,19 @@ def test_axis_show_prints_the_layers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "default minus roles" in result.output and "AUROC" in result.output
     assert "ffffffffffff]" in result.output  # the GGUF hash (not eaten as markup)
+
+
+def test_shipped_axes_belong_to_the_embedded_model() -> None:
+    from scaffold.activations.discovery import SHIPPED_DIR, find_axes
+    from scaffold.models._gguf import EMBEDDED_BUNDLE
+
+    files = sorted(SHIPPED_DIR.glob("*.npz"))
+    assert files
+    for file in files:
+        meta = load_axis(file).meta
+        assert meta.model.sha256 == EMBEDDED_BUNDLE.sha256 and meta.model.hidden == 896
+        assert meta.layer in meta.layers and min(meta.counts.values()) >= 8
+        assert not set(meta.prompts.held_out_questions) & set(meta.prompts.questions)
+        assert not set(meta.prompts.held_out_roles) & set(meta.prompts.other_systems)
+    assistant, jfk = find_axes(EMBEDDED_BUNDLE.sha256, "John F. Kennedy")
+    assert assistant is not None and jfk is not None and jfk.meta.kind == "persona"
