@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from scaffold.activations.details import activation_cost
 from scaffold.events import Event, MemoryEvent, ProbeEvent
 from scaffold.metrics import (
     BREAK_THRESHOLD,
@@ -48,6 +49,10 @@ class AgentSummary(BaseModel):
     replies_scored: int = 0
     series: list[SeriesSummary] = Field(default_factory=list)
     """Index first, then each scorer; per target: replies, probes, memory."""
+    activation_tokens: int = 0
+    """Tokens the activation scorer's reader evaluated for this agent (0: no activation)."""
+    activation_seconds: float = 0.0
+    """Seconds the activation scorer's reader spent for this agent."""
 
 
 def _series(scorer: str, target: str, points: list[tuple[int, float]]) -> SeriesSummary:
@@ -84,6 +89,11 @@ def summarize_run(events: list[Event]) -> list[AgentSummary]:
                 s.failed_summaries += e.status == "failed"
         elif isinstance(e, ProbeEvent):
             rounds[e.agent_id].add(e.round_id)
+    for (agent_id, _), (tokens, seconds) in activation_cost(events).items():
+        if agent_id:
+            s = agents.setdefault(agent_id, AgentSummary(agent_id=agent_id))
+            s.activation_tokens += tokens
+            s.activation_seconds += seconds
     metrics = run_metrics(RunLog(Path("."), events), MetricsSettings())
     for a in metrics.agents:
         s = agents.setdefault(a.agent_id, AgentSummary(agent_id=a.agent_id))
@@ -113,6 +123,10 @@ def summary_rows(summaries: list[AgentSummary]) -> list[tuple[str, list[str]]]:
         ("probe rounds", [str(s.probe_rounds) for s in summaries]),
         ("replies scored", [str(s.replies_scored) for s in summaries]),
     ]
+    if any(s.activation_tokens for s in summaries):
+        rows.append(("activation reading: s per step (tokens)",
+                     [f"{s.activation_seconds / max(s.steps, 1):.2f} ({s.activation_tokens})"
+                      for s in summaries]))
     keys = list(dict.fromkeys((x.scorer, x.target) for s in summaries for x in s.series))
     for scorer, target in keys:
         found = [next((x for x in s.series if (x.scorer, x.target) == (scorer, target)), None)

@@ -235,3 +235,18 @@ def test_the_memory_stream_rebuilt_from_events_matches_the_backends_own(tmp_path
     assert [(r.id, r.importance, r.text, r.cites) for r in contents.reflections.values()] == [
         (e["id"], e["importance"], e["text"], e["cites"]) for e in reflected]
     assert {m.importance for m in contents.stream.values()} == {2, 3, 8}
+
+
+def test_end_of_run_table_reports_the_activation_readings_cost(tmp_path: Path) -> None:
+    from scaffold.recorder import read_events
+    from scaffold.run_summary import summarize_run, summary_rows
+
+    run_dir = activation_run(tmp_path, steps=8)
+    events = read_events(run_dir / "events.jsonl")
+    [agent] = summarize_run(events)
+    reads = sum(1 for e in events if getattr(e, "scorer", None) == "activation")
+    assert agent.activation_tokens == 25 * reads  # `evaluated` of every reading
+    assert agent.activation_seconds == pytest.approx(0.05 * reads)
+    rows = dict(summary_rows([agent]))
+    assert rows["activation reading: s per step (tokens)"] == [
+        f"{0.05 * reads / 8:.2f} ({25 * reads})"]
