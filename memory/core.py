@@ -71,9 +71,12 @@ class CoreMemory:
             fit = self._fits.fit(counter, budget, persona, lambda p: p)
         return fit, "persona"
 
+    def _mode(self) -> str:
+        """How the agent is told its blocks may change."""
+        return "read-only" if self.read_only else "editable with core_memory_append/replace"
+
     def _text(self, persona: str, human: str) -> str:
-        mode = "read-only" if self.read_only else "editable with core_memory_append/replace"
-        parts = [f"[Memory] Core memory ({mode}):"]
+        parts = [f"[Memory] Core memory ({self._mode()}):"]
         for block, body in (("persona", persona), ("human", human)):
             size, limit = len(self.blocks[block]), self.limits[block]
             parts.append(f'<{block} chars="{size}/{limit}">\n{body}\n</{block}>')

@@ -91,15 +91,12 @@ class SleeptimeMemory(CoreMemory):
         """Versions of each block, oldest first, the current one last (capped)."""
         self._lock = threading.Lock()
 
-    def _text(self, persona: str, human: str) -> str:
+    def _mode(self) -> str:
+        """How the agent is told its blocks change: by the sleep-time agent (and maybe it)."""
         mode = "rewritten between steps by your sleep-time memory agent"
         if not self.read_only:
             mode += "; editable with core_memory_append/replace"
-        parts = [f"[Memory] Core memory ({mode}):"]
-        for block, body in (("persona", persona), ("human", human)):
-            size, limit = len(self.blocks[block]), self.limits[block]
-            parts.append(f'<{block} chars="{size}/{limit}">\n{body}\n</{block}>')
-        return "\n".join(parts)
+        return mode
 
     def observe(self, messages: list[Message]) -> list[MemoryRecord] | None:
         """Keep new turns for the next rewrite (at most `max_messages`)."""
