@@ -24,7 +24,11 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: `[activations-hf]` in an install hint is text, not a style tag
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False,
+              soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -66,7 +70,9 @@ def build(
              "assistant axis, optional extraction questions for a persona axis.")] = None,
     persona: Annotated[Optional[list[Path]], typer.Option(
         help="Persona file (YAML); repeat for one axis per persona.")] = None,
-    model: Annotated[str, typer.Option(help="The reader model.")] = "local/qwen2.5-0.5b-instruct",
+    model: Annotated[str, typer.Option(
+        help="The reader model: local/<name or .gguf> (llama.cpp) or hf/<repo or directory> "
+             "(transformers, the activations-hf extra).")] = "local/qwen2.5-0.5b-instruct",
     out_path: Annotated[Optional[Path], typer.Option(
         "--out", help="Output file (a directory when several personas); default: the axes "
                       "cache the activation scorer reads.")] = None,
@@ -97,13 +103,14 @@ def build(
         _fail("--persona: a persona axis needs at least one persona file", 2)
     if roles is not None and not (roles / "default.json").is_file():
         _fail(f"--roles: {roles} has no default.json (the Assistant-Axis role directory)", 2)
+    from scaffold.activations import ActivationsUnavailable
+
     try:
         axes = _build_all(chosen, roles, persona or [], model, _layers(layers), n_roles,
                           questions, held_out_roles, held_out_questions, extra_questions,
                           held_out, max_tokens, seed)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
-    except ValueError as exc:
+    except (ConfigError, ActivationsUnavailable, ValueError) as exc:
+        # a bad setting: an API or scripted --model, or an hf/ model without its extra
         _fail(str(exc), 2)
     except ScaffoldError as exc:
         _fail(str(exc), 1)

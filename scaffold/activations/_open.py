@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from scaffold.activations._hf import HF_PREFIX
+from scaffold.activations._hf_load import HF_PREFIX
 from scaffold.activations._reading import ActivationReader, ActivationsUnavailable
 
 DEFAULT_READER = "local/qwen2.5-0.5b-instruct"
@@ -50,7 +50,7 @@ def open_reader(model: str = DEFAULT_READER, n_ctx: int | None = None,
 
     Args:
         model: `local/<name or .gguf path>` or `hf/<repo>`.
-        n_ctx: the reading context (llama.cpp; default 4096).
+        n_ctx: the reading context (default 4096; an hf/ model's window caps it).
         n_threads: CPU threads (llama.cpp; default every core).
 
     Raises:
@@ -75,7 +75,7 @@ def _load(model: str, n_ctx: int, n_threads: int) -> ActivationReader:
     if model.startswith(HF_PREFIX):
         from scaffold.activations._hf import HFReader
 
-        return HFReader(model)
+        return HFReader(model, n_ctx=n_ctx)
     from scaffold.activations._llama import LlamaCppReader
     from scaffold.models.local import resolve_model_path
 

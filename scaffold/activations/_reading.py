@@ -44,7 +44,8 @@ class ModelIdentity:
     Attributes:
         name: the model name as configured (`local/qwen2.5-0.5b-instruct`, `hf/<repo>`).
         file: the weights file (GGUF) or repository id.
-        sha256: hex sha256 of the GGUF file; for Hugging Face models the resolved revision.
+        sha256: hex sha256 of the GGUF file; for Hugging Face models, of the weight files'
+            names and sha256s (`weights_sha256`: the same from the Hub or a local copy).
         n_layers: number of transformer blocks.
         hidden: the residual stream's width.
     """

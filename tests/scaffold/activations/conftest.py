@@ -1,0 +1,25 @@
+"""Fixtures for the transformers reader: a tiny Qwen2 checkpoint built offline, once a session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny random Qwen2 model with a ChatML tokenizer (needs torch and transformers)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tests.scaffold.activations.tiny_hf import build_tiny_qwen
+
+    return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The scaffold cache (weight digests, built axes) in the test's own directory."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SCAFFOLD_CACHE_DIR", str(cache))
+    return cache
