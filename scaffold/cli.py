@@ -418,6 +418,9 @@ def report(
     agent: Annotated[Optional[list[str]], typer.Option(
         "--agent", help="Only this agent id (repeatable), e.g. the probed agent of a "
                         "self-chat.")] = None,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", min=1, help="Processes drawing the figures (default: one per CPU); the "
+                              "report is the same for any number.")] = None,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
     from scaffold.metrics import MetricsSettings
@@ -431,7 +434,7 @@ def report(
         if fmt == "json":
             typer.echo(metrics_json(directory, settings))
             return
-        files = write_report(directory, fmt, settings, skipped)
+        files = write_report(directory, fmt, settings, skipped, jobs)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return

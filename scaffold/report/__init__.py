@@ -19,7 +19,7 @@ ReportFormat = Literal["html", "md"]
 
 def write_report(path: Path, fmt: ReportFormat = "html",
                  settings: MetricsSettings | None = None,
-                 skipped: list[str] | None = None) -> list[Path]:
+                 skipped: list[str] | None = None, workers: int | None = None) -> list[Path]:
     """Write report.html (or report.md and its PNG figures) into `path`.
 
     Args:
@@ -28,6 +28,8 @@ def write_report(path: Path, fmt: ReportFormat = "html",
         settings: smoothing window and bootstrap settings.
         skipped: receives the runs left out because their event log is damaged (the report
             lists them too); without it a damaged log is an error.
+        workers: processes that draw the figures (None: one per CPU; 1: this process only).
+            The output is the same for any number.
 
     Returns:
         The files written, the report first.
@@ -39,12 +41,12 @@ def write_report(path: Path, fmt: ReportFormat = "html",
     metrics = report_metrics(logs, path, settings, skipped)
     title = f"Scaffold report: {path.resolve().name}"
     if fmt == "md":
-        md = MarkdownWriter(title, path)
+        md = MarkdownWriter(title, path, workers)
         target = path / "report.md"
         target.write_text(write_document(md, metrics, logs), encoding="utf-8")
         return [target, *md.files]
     target = path / "report.html"
-    target.write_text(write_document(HtmlWriter(title), metrics, logs), encoding="utf-8")
+    target.write_text(write_document(HtmlWriter(title, workers), metrics, logs), encoding="utf-8")
     return [target]
 
 

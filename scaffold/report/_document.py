@@ -29,9 +29,9 @@ from scaffold.report._plots import (
     condition_figure,
     context_figure,
     identity_figure,
-    plot_style,
     survival_figure,
 )
+from scaffold.report._render import FigureJob
 from scaffold.report._tables import (
     TARGET_NAMES,
     agent_deltas,
@@ -67,13 +67,12 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
                       + " ".join(metrics.skipped))
     doc.links([(title, anchor) for title, anchor in SECTIONS])
     labels = {"activation": axis_label([e for log in logs for e in log.events])}
-    with plot_style():
-        _conditions(doc, metrics, labels)
-        doc.heading(2, "Runs", "runs")
-        doc.links([(r.run_id, f"run-{slug(r.run_id)}") for r in metrics.runs])
-        events = {log.run_id: log.events for log in logs}
-        for run in metrics.runs:
-            _run(doc, run, events.get(run.run_id, []), labels)
+    _conditions(doc, metrics, labels)
+    doc.heading(2, "Runs", "runs")
+    doc.links([(r.run_id, f"run-{slug(r.run_id)}") for r in metrics.runs])
+    events = {log.run_id: log.events for log in logs}
+    for run in metrics.runs:
+        _run(doc, run, events.get(run.run_id, []), labels)
     return doc.render()
 
 
@@ -95,10 +94,13 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
             "agents (" + ", ".join(f"{c.condition} | {c.model}: n={len(c.agents)}" for c in few)
             + "). Their means come without intervals; read their per-agent values instead.")
     doc.table(conditions_table(metrics))
+    # what the condition figures read, without the runs: each job pickles it to a worker
+    shared = metrics.model_copy(update={"runs": []})
     for target, scorer in _series(metrics):
         name = f"{TARGET_NAMES[target]}-{scorer}"
         label = labels.get(scorer, scorer)
-        doc.figure(condition_figure(metrics, scorer, target, label), f"conditions-{name}",
+        doc.figure(FigureJob(condition_figure, (shared, scorer, target, label)),
+                   f"conditions-{name}",
                    f"mean {label} score on {TARGET_NAMES[target]} by condition")
     doc.heading(3, "Per agent", "per-agent")
     doc.paragraph("Each agent's (seed's) own numbers behind the condition means.")
@@ -112,7 +114,8 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
     for target, scorer in _series(metrics):
         name = f"{TARGET_NAMES[target]}-{scorer}"
         label = labels.get(scorer, scorer)
-        doc.figure(survival_figure(metrics, scorer, target, label), f"survival-{name}",
+        doc.figure(FigureJob(survival_figure, (shared, scorer, target, label)),
+                   f"survival-{name}",
                    f"{label} half-life survival on {TARGET_NAMES[target]} by condition")
     doc.table(survival_rows(metrics))
     doc.heading(2, "Event deltas", "event-deltas")
@@ -177,7 +180,8 @@ def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics,
                   "green dots are the agent's replies. Vertical markers are memory events "
                   "(click for the event; kind* marks a memory plugin's own kind); red marks "
                   "breaks in probe answers.")
-    doc.figure(identity_figure(run_id, agent, labels), f"{run_id}-{agent.agent_id}-identity",
+    doc.figure(FigureJob(identity_figure, (run_id, agent, labels)),
+               f"{run_id}-{agent.agent_id}-identity",
                f"identity curves of {agent.agent_id}")
     doc.heading(4, "Event deltas", f"deltas-{key}")
     doc.table(agent_deltas(run_id, agent))
@@ -192,7 +196,7 @@ def _agent(doc: DocumentWriter, run_id: str, agent: AgentMetrics,
                   "persona? Scores of the text itself, per scorer.")
     doc.table(memory_table(run_id, agent, memory_scorers(agent)))
     doc.heading(4, "Token shares", f"tokens-{key}")
-    doc.figure(context_figure(agent), f"{run_id}-{agent.agent_id}-context",
+    doc.figure(FigureJob(context_figure, (agent,)), f"{run_id}-{agent.agent_id}-context",
                f"context share per section of {agent.agent_id}")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 from scaffold.metrics import AgentMetrics, Breaks, MemoryRecord, ReportMetrics, ScorerMetrics
@@ -225,14 +224,19 @@ def _integer_steps(ax: Any) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def svg_markup(fig: Any, prefix: str) -> str:
-    """Inline SVG: no XML prolog, ids prefixed so several figures can share one page, and
-    in-page links opened in place (matplotlib marks every link target=_blank)."""
+def raw_svg(fig: Any) -> str:
+    """The figure as SVG text, from the `<svg` element on (no XML prolog, no date: the same
+    events give the same page)."""
     buf = io.StringIO()
     with plot_style():
-        fig.savefig(buf, format="svg")
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    return svg[svg.index("<svg"):]
+
+
+def prefix_svg(svg: str, prefix: str) -> str:
+    """Inline SVG: ids prefixed so several figures can share one page, and in-page links
+    opened in place (matplotlib marks every link target=_blank)."""
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = re.sub(r'(url\(#|href="#)([^")]+)',
@@ -243,7 +247,9 @@ def svg_markup(fig: Any, prefix: str) -> str:
     return svg
 
 
-def save_png(fig: Any, path: Path) -> None:
-    """Write the figure as a PNG file."""
+def png_bytes(fig: Any) -> bytes:
+    """The figure as a PNG file's bytes."""
+    buf = io.BytesIO()
     with plot_style():
-        fig.savefig(path, format="png", dpi=110)
+        fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from scaffold.redact import redact_known
 from scaffold.report._answers import AnswerTable
-from scaffold.report._plots import save_png, svg_markup
+from scaffold.report._plots import prefix_svg
+from scaffold.report._render import FigureJob, render_figures
 from scaffold.report._tables import Cell, Table, slug
 
 FOLD_CHARS = 300
@@ -35,7 +36,7 @@ class DocumentWriter(Protocol):
     def paragraph(self, text: str) -> None: ...
     def links(self, items: list[tuple[str, str]]) -> None: ...
     def table(self, table: Table) -> None: ...
-    def figure(self, fig: Any | None, name: str, alt: str) -> None: ...
+    def figure(self, job: FigureJob, name: str, alt: str) -> None: ...
     def answers(self, table: AnswerTable) -> None: ...
     def render(self) -> str: ...
 
@@ -47,10 +48,11 @@ def _esc(text: str) -> str:
 class HtmlWriter:
     """A single self-contained HTML page; every text from events is escaped."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, workers: int | None = None):
         self.title = title
         self.parts: list[str] = [f"<h1>{_esc(title)}</h1>"]
-        self._figures = 0
+        self.workers = workers
+        self._figures: list[tuple[FigureJob, str, int]] = []
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
         """Add a heading, with an id when `anchor` is given."""
@@ -75,13 +77,10 @@ class HtmlWriter:
         body = "".join("<tr>" + "".join(map(_cell, row)) + "</tr>" for row in table.rows)
         self.parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
-    def figure(self, fig: Any | None, name: str, alt: str) -> None:
-        """Inline a figure as SVG whose links point into this page."""
-        if fig is None:
-            return
-        self._figures += 1
-        svg = svg_markup(fig, f"fig{self._figures}")
-        self.parts.append(f'<figure role="img" aria-label="{_esc(alt)}">{svg}</figure>')
+    def figure(self, job: FigureJob, name: str, alt: str) -> None:
+        """Inline a figure as SVG whose links point into this page (drawn at `render`)."""
+        self._figures.append((job, alt, len(self.parts)))
+        self.parts.append("")
 
     def answers(self, table: AnswerTable) -> None:
         """The probe answers: one <tbody> per round, its id the target of the round's points."""
@@ -96,10 +95,22 @@ class HtmlWriter:
         self.parts.append(f"<table><thead><tr>{head}</tr></thead>{''.join(bodies)}</table>")
 
     def render(self) -> str:
-        """The whole page (keys the environment knows masked, for runs recorded unmasked)."""
+        """The whole page with its figures drawn (keys the environment knows masked, for runs
+        recorded unmasked)."""
+        drawn = render_figures([job for job, _, _ in self._figures], "svg", self.workers)
+        parts: list[str | None] = list(self.parts)
+        number = 0
+        for (_, alt, at), svg in zip(self._figures, drawn, strict=True):
+            if not isinstance(svg, str):
+                parts[at] = None
+                continue
+            number += 1
+            parts[at] = (f'<figure role="img" aria-label="{_esc(alt)}">'
+                         f'{prefix_svg(svg, f"fig{number}")}</figure>')
         return redact_known("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                             f"<title>{_esc(self.title)}</title><style>{CSS}</style></head>"
-                            "<body>\n" + "\n".join(self.parts) + "\n</body></html>\n")
+                            "<body>\n" + "\n".join(p for p in parts if p is not None)
+                            + "\n</body></html>\n")
 
 
 def _cell(cell: Cell) -> str:
@@ -117,10 +128,12 @@ def _cell(cell: Cell) -> str:
 class MarkdownWriter:
     """Markdown with figures saved as PNG files next to the document."""
 
-    def __init__(self, title: str, out_dir: Path):
+    def __init__(self, title: str, out_dir: Path, workers: int | None = None):
         self.out_dir = out_dir
         self.parts: list[str] = [f"# {_md(title)}"]
         self.files: list[Path] = []
+        self.workers = workers
+        self._figures: list[tuple[FigureJob, str, str, int]] = []
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
         """Add a heading, preceded by an HTML anchor when `anchor` is given."""
@@ -143,14 +156,10 @@ class MarkdownWriter:
         self.parts.append(_pipe_table(table.headers, [[_md_cell(c) for c in r]
                                                        for r in table.rows]))
 
-    def figure(self, fig: Any | None, name: str, alt: str) -> None:
-        """Save the figure as report-<name>.png and link it."""
-        if fig is None:
-            return
-        path = self.out_dir / f"report-{slug(name)}.png"
-        save_png(fig, path)
-        self.files.append(path)
-        self.parts.append(f"![{_md(alt)}]({path.name})")
+    def figure(self, job: FigureJob, name: str, alt: str) -> None:
+        """Link the figure as report-<name>.png (drawn and saved at `render`)."""
+        self._figures.append((job, f"report-{slug(name)}.png", alt, len(self.parts)))
+        self.parts.append("")
 
     def answers(self, table: AnswerTable) -> None:
         """One table; each round's first row carries the round's anchor."""
@@ -163,8 +172,19 @@ class MarkdownWriter:
         self.parts.append(_pipe_table(["round", *table.headers], rows))
 
     def render(self) -> str:
-        """The whole document (keys the environment knows masked)."""
-        return redact_known("\n\n".join(self.parts) + "\n")
+        """The whole document, its figures saved as PNG files next to it (keys the environment
+        knows masked)."""
+        drawn = render_figures([job for job, _, _, _ in self._figures], "png", self.workers)
+        parts: list[str | None] = list(self.parts)
+        for (_, name, alt, at), png in zip(self._figures, drawn, strict=True):
+            if not isinstance(png, bytes):
+                parts[at] = None
+                continue
+            path = self.out_dir / name
+            path.write_bytes(png)
+            self.files.append(path)
+            parts[at] = f"![{_md(alt)}]({name})"
+        return redact_known("\n\n".join(p for p in parts if p is not None) + "\n")
 
 
 def _md(text: str) -> str:

@@ -243,3 +243,24 @@ def test_export_names_the_missing_package(run_dir: Path,
     assert result.exit_code == 1 and "pyarrow" in result.output
     assert "Traceback" not in result.output
     assert runner.invoke(app, ["export", str(run_dir)]).exit_code == 2
+
+
+def test_figures_drawn_in_worker_processes_are_the_same_as_in_one(tmp_path: Path) -> None:
+    for seed in range(3):
+        run_spec(make_spec(tmp_path / "runs", model="scripted/break-at-5", steps=8, seed=seed,
+                           probes={"every": 2, "scorers": ["rules", "break"]}))
+    serial, parallel = tmp_path / "serial" / "runs", tmp_path / "parallel" / "runs"
+    for target, jobs in ((serial, "1"), (parallel, "2")):
+        shutil.copytree(tmp_path / "runs", target)
+        for fmt in ("md", "html"):
+            result = runner.invoke(app, ["report", str(target), "--format", fmt, "--jobs", jobs])
+            assert result.exit_code == 0, result.output
+    pngs = sorted(p.name for p in serial.glob("report-*.png"))
+    assert len(pngs) >= 8  # enough figures for the worker processes to draw them
+    assert pngs == sorted(p.name for p in parallel.glob("report-*.png"))
+    for name in pngs:
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+    for name in ("report.md", "report.html"):
+        ours = (serial / name).read_text(encoding="utf-8").replace(str(serial), "DIR")
+        theirs = (parallel / name).read_text(encoding="utf-8").replace(str(parallel), "DIR")
+        assert ours == theirs
