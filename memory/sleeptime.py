@@ -171,7 +171,8 @@ class SleeptimeMemory(CoreMemory):
     async def _rewrite(self, ctx: CompactionContext, block: str, history: str
                        ) -> dict[str, Any]:
         """One block's rewrite: the call, and the block's old and new text (unchanged when
-        the reply is unusable: empty, refused, runaway or over the block's limit)."""
+        the reply is unusable: empty, refused, runaway or over the block's limit, or when it
+        differs from the block in whitespace only)."""
         assert ctx.complete_role is not None
         old = self.blocks[block]
         instruction = self.prompt.replace("{block}", block)
@@ -193,7 +194,9 @@ class SleeptimeMemory(CoreMemory):
                                   "finish_reason": response.finish_reason}
         if reason is not None:
             change["reply"] = reply
-        elif reply != old:
+        elif _normalized(reply) != _normalized(old):
+            # a reply that differs from the block only in spaces and line breaks is the same
+            # block: kept as it was, so neither the context nor the "changed" count moves
             self.blocks[block] = reply
             self._remember(block, ROLE)
             change.update(new=reply, changed=True)
@@ -235,6 +238,11 @@ class SleeptimeMemory(CoreMemory):
         self.last_step = int(data.get("last_step", -1))
         pending = data.get("pending")
         self.pending = dict(pending) if isinstance(pending, dict) else None
+
+
+def _normalized(text: str) -> str:
+    """The text with every run of whitespace made one space, and none at the ends."""
+    return " ".join(text.split())
 
 
 def _echoes(reply: str, instructions: list[str]) -> bool:

@@ -184,13 +184,16 @@ class MemoryContents:
         for block, change in detail["blocks"].items():
             if not isinstance(change, dict):
                 continue
+            old, new = str(change.get("old") or ""), str(change.get("new") or "")
+            # logs written before whitespace-only rewrites counted as unchanged mark them
+            # changed: they are shown as unchanged, and their text still replaces the block
+            changed = bool(change.get("changed")) and _words(old) != _words(new)
             rewrite = BlockRewrite(
                 seq=e.seq, step=e.step, block=str(block), trigger=str(detail.get("trigger", "")),
-                old=str(change.get("old") or ""), new=str(change.get("new") or ""),
-                changed=bool(change.get("changed")), status=str(change.get("status", "ok")),
+                old=old, new=new, changed=changed, status=str(change.get("status", "ok")),
                 reason=change.get("reason"))
             self.rewrites.append(rewrite)
-            if rewrite.changed and rewrite.status == "ok":
+            if change.get("changed") and rewrite.status == "ok":
                 self.blocks[rewrite.block] = rewrite.new
         return True
 
@@ -233,6 +236,11 @@ class MemoryContents:
         view = self.files.get(path)
         if view is not None and view.loaded == "open":
             view.loaded = "closed"
+
+
+def _words(text: str) -> str:
+    """The text with every run of whitespace made one space, and none at the ends."""
+    return " ".join(text.split())
 
 
 def initial_files(spec: dict[str, Any], agent_id: str) -> tuple[dict[str, str], list[str]]:

@@ -218,3 +218,41 @@ def test_role_model_sampling_routing_and_plan(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         setting(spec, "agents.0.memory.sleeptime.blocks", ["soul"])
     assert "sleeptime.blocks" in str(info.value)
+
+
+class _Replies(_Helper):
+    """Replies with the given texts in turn."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__()
+        self.replies = replies
+
+    async def __call__(self, role: str, messages: list[dict[str, Any]], max_tokens: int = 0,
+                       attempt: int = 0) -> Completion:
+        self.calls += 1
+        return Completion(content=self.replies[self.calls - 1], finish_reason="stop",
+                          request_hash=f"h{self.calls}")
+
+
+def test_a_rewrite_that_only_changes_whitespace_leaves_the_block_unchanged(
+        tmp_path: Path) -> None:
+    context = BackendContext(run_dir=tmp_path, run_id="r", agent_id="jfk",
+                             identity="I am JFK.\nPresident, 1962.")
+    backend = registry.get("memory", "sleeptime")(every=2, blocks=["persona"], context=context)
+    records: list[Any] = []
+    original = backend.maybe_compact
+
+    async def recording(ctx: CompactionContext) -> Any:
+        record = await original(ctx)
+        if record is not None:
+            records.append(record)
+        return record
+
+    backend.maybe_compact = recording  # type: ignore[method-assign]
+    _drive(backend, range(1, 6), _Replies("  I am  JFK.\n\nPresident,\t1962. \n",
+                                          "I am JFK, President in 1962."))
+    whitespace, real = (r.detail["blocks"]["persona"] for r in records)
+    assert not whitespace["changed"] and whitespace["new"] == "I am JFK.\nPresident, 1962."
+    assert real["changed"] and real["new"] == "I am JFK, President in 1962."
+    assert [v["text"] for v in backend.history["persona"]] == [
+        "I am JFK.\nPresident, 1962.", "I am JFK, President in 1962."]

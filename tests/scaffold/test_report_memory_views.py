@@ -160,10 +160,10 @@ def test_a_live_run_with_the_activation_scorer_gets_its_deltas_from_the_raw_deta
     axis = build_assistant_axis(reader, role_dir(tmp_path), AssistantOptions(
         roles=3, questions=3, held_out_roles=0, layers=(1, 2)))
     save_axis(axis, tmp_path / "axes" / "assistant.npz")
-    monkeypatch.setenv("SCAFFOLD_ACTIVATION_AXES", str(tmp_path / "axes"))
     monkeypatch.setattr(activation_module, "open_reader", lambda model: reader)
     run_dir = run_spec(make_spec(tmp_path, steps=8, probes={
-        "every": 4, "samples": 1, "temperature": 0.0, "scorers": ["break", "activation"]}))
+        "every": 4, "samples": 1, "temperature": 0.0, "scorers": ["break", "activation"]},
+        activation={"axes": [str(tmp_path / "axes" / "assistant.npz")]}))
     events = events_of(run_dir)
     agent = _agent(run_dir)
     probe = [d for d in agent.activation_deltas if d.target == "probe"]
@@ -250,3 +250,24 @@ def test_end_of_run_table_reports_the_activation_readings_cost(tmp_path: Path) -
     rows = dict(summary_rows([agent]))
     assert rows["activation reading: s per step (tokens)"] == [
         f"{0.05 * reads / 8:.2f} ({25 * reads})"]
+
+
+def test_a_recorded_whitespace_only_rewrite_reads_as_unchanged() -> None:
+    from scaffold.events import MemoryEvent
+    from scaffold.report._memory_tables import rewrites_table
+
+    def rewrite(seq: int, old: str, new: str) -> MemoryEvent:
+        # as logs written before whitespace-only rewrites counted as unchanged record them
+        return MemoryEvent(seq=seq, run_id="r", agent_id="jfk", step=seq, ts=0.0,
+                           kind="sleeptime_rewrite", backend="sleeptime", author="sleeptime",
+                           text=new,
+                           detail={"trigger": "every", "blocks": {"persona": {
+                               "old": old, "new": new, "changed": True, "status": "ok"}}})
+
+    events = [rewrite(1, "I am JFK.\nPresident.", "I am  JFK. President. "),
+              rewrite(2, "I am  JFK. President. ", "I am JFK, President.")]
+    contents = memory_contents(events, {}, "jfk")
+    assert [r.changed for r in contents.rewrites] == [False, True]
+    assert contents.blocks["persona"] == "I am JFK, President."
+    statuses = [row[4].text for row in rewrites_table("r", contents).rows]
+    assert statuses == ["unchanged", "ok"]
