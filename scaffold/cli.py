@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `scaffold --help` stays fast
     from rich.progress import TaskID
 
     from scaffold.config import ExperimentSpec
+    from scaffold.plan import RunEstimate
     from scaffold.run_summary import AgentSummary
     from scaffold.runner import RunResult
 
@@ -267,27 +268,37 @@ def plan(
     for col in ("run id", "agents", "model", "memory", "task", "seed", "steps", *axes,
                 "calls", "prompt tokens", "completion tokens"):
         table.add_column(col)
-    totals = [0, 0, 0]
+    totals = [0, 0, 0, 0, 0]
     for spec in variants:
         est = estimate(spec)
-        totals = [totals[0] + est.calls, totals[1] + est.prompt_tokens,
-                  totals[2] + est.completion_tokens]
+        totals = [a + b for a, b in zip(totals, (est.calls, est.calls_low, est.calls_high,
+                                                 est.prompt_tokens, est.completion_tokens))]
         data = spec.model_dump(mode="json")
         table.add_row(run_id_for(spec), str(len(spec.agents)),
                       ", ".join(sorted({spec.agent_model(a) for a in spec.agents})),
                       ", ".join(sorted({a.memory.condition for a in spec.agents})),
                       spec.task.kind, str(spec.seed), str(spec.steps),
-                      *(str(axis_value(data, axis)) for axis in axes), f"~{est.calls}" + (
-                          f" ({', '.join(f'{n} {r}' for r, n in est.memory_calls.items())})"
-                          if est.memory_calls else ""),
+                      *(str(axis_value(data, axis)) for axis in axes), _calls_cell(est),
                       f"~{est.prompt_tokens:,}", f"~{est.completion_tokens:,}")
-    table.add_row("total", *[""] * (6 + len(axes)), f"~{totals[0]}", f"~{totals[1]:,}",
-                  f"~{totals[2]:,}")
+    table.add_row("total", *[""] * (6 + len(axes)),
+                  f"~{totals[0]} ({totals[1]}-{totals[2]})", f"~{totals[3]:,}",
+                  f"~{totals[4]:,}")
     out.print(table)
-    out.print("Estimates: agent calls plus periodic and end probe rounds, and scheduled memory "
-              "helper calls (in parentheses, included); rounds around memory events, summaries, "
-              "helper calls triggered by compaction and judge calls come on top. Prompt tokens assume a full "
-              "context (threshold × budget).")
+    out.print("Calls are an estimate: ~expected (range). Expected: agent calls, periodic and end "
+              "probe rounds, and the memory events a run of this budget and threshold should "
+              "have (context filling with replies at 90% of their token cap), each with its "
+              "probe rounds before and after and its helper calls (listed under the count, "
+              "included); the range runs from a context that never fills (scheduled memory "
+              "events only) to replies at their cap, helper calls retried and a memory tool "
+              "called at every act. Prompt tokens assume a full context (threshold × budget).")
+
+
+def _calls_cell(est: RunEstimate) -> str:
+    """~expected (low-high), then the expected helper calls by role."""
+    cell = f"~{est.calls} ({est.calls_low}-{est.calls_high})"
+    if est.memory_calls:
+        cell += "\n" + ", ".join(f"{n} {r}" for r, n in est.memory_calls.items())
+    return cell
 
 
 @app.command()

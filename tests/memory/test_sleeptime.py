@@ -213,8 +213,13 @@ def test_role_model_sampling_routing_and_plan(tmp_path: Path) -> None:
         named.model_copy(update={"models": named.models.model_copy(
             update={"sleeptime": "nosuchprovider/x"})})))
     # 12 steps, every 2: rewrites at steps 3, 5, 7, 9, 11, two blocks each
-    assert estimate(spec).memory_calls == {"sleeptime": 10}
-    assert estimate(spec).calls - estimate(setting(spec, "memory", "window")).calls == 10
+    est, window = estimate(spec), estimate(setting(spec, "memory", "window"))
+    assert est.memory_calls == {"sleeptime": 10}
+    assert est.memory_events["sleeptime_rewrite"] == 5
+    # each rewrite brings a probe round before and after it beside its 2 calls
+    per_round = (window.calls - 12) // window.probe_rounds  # 12 agent calls
+    rounds = est.probe_rounds - window.probe_rounds
+    assert rounds == 2 * 5 and est.calls - window.calls == 10 + rounds * per_round
     with pytest.raises(ConfigError) as info:
         setting(spec, "agents.0.memory.sleeptime.blocks", ["soul"])
     assert "sleeptime.blocks" in str(info.value)
