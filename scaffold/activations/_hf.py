@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ class HFReader:
     model without its LM head, and stops after the deepest wanted block.
 
     Args:
-        name: `hf/<Hub repo id or local directory>`.
+        name: `hf/<Hub repo id or local directory>` (`hf//abs/dir`, `hf/./dir`, `hf/~/dir`).
         device: torch device (default: cuda when available, else cpu).
         dtype: float32, bfloat16 or float16 (default bfloat16 on a GPU, float32 on the CPU).
         n_ctx: most tokens a read evaluates (capped at the model's position window).
@@ -109,6 +110,8 @@ class HFReader:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         repo = name.removeprefix(HF_PREFIX)
+        if Path(repo).expanduser().is_dir():  # hf/~/models/x, hf//abs/path, hf/./rel
+            repo = str(Path(repo).expanduser())
         self._torch = torch
         self.device = choose_device(device, torch.cuda.is_available())
         self.dtype = choose_dtype(dtype, self.device)

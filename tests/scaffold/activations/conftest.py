@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ def tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The scaffold cache (weight digests, built axes) in the test's own directory."""
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("SCAFFOLD_CACHE_DIR", str(cache))
-    return cache
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The scaffold cache (weight digests, built axes) in a directory of the module's own,
+    set before the module's readers load (module scope: they are module fixtures)."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SCAFFOLD_CACHE_DIR", str(cache))
+        yield cache

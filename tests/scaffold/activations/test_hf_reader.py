@@ -3,6 +3,7 @@ averages, its context window, identity, device and dtype."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -127,16 +128,25 @@ def test_long_contexts_lose_tokens_from_the_left(tiny_qwen: Path,
         short.read([], "", [0])
 
 
-def test_identity_is_the_weights_digest(tiny_qwen: Path, reader: HFReader,
-                                        tmp_path: Path) -> None:
+def test_identity_is_the_weights_digest(tiny_qwen: Path, reader: HFReader, tmp_path: Path,
+                                        private_cache: Path) -> None:
     identity = reader.identity
     assert identity.name == f"hf/{tiny_qwen}" and identity.file == str(tiny_qwen)
     assert (identity.n_layers, identity.hidden) == (LAYERS, 64)
     assert len(identity.sha256) == 64 and identity.sha256 == weights_sha256(tiny_qwen)
     copy = shutil.copytree(tiny_qwen, tmp_path / "copy")
     assert weights_sha256(copy) == identity.sha256  # same weights, same identity
+    assert len(json.loads((private_cache / "hf-weights-sha256.json").read_text())) == 2
     other = build_tiny_qwen(tmp_path / "other", seed=1)
     assert weights_sha256(other) != identity.sha256
+
+
+def test_a_directory_under_home_is_found(tiny_qwen: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tiny_qwen.parent))
+    named = HFReader(f"hf/~/{tiny_qwen.name}")
+    assert named.identity.file == str(tiny_qwen)
+    assert named.identity.sha256 == weights_sha256(tiny_qwen)
 
 
 def test_generate_is_greedy_and_repeatable(reader: HFReader) -> None:
