@@ -7,7 +7,7 @@ labelled set, and the capture overhead (ratio to the same evaluation without cap
 
 Held out means: roles the assistant axis was not built from, answering questions it never
 saw; for a persona axis, the persona's questions kept out of its build. Axes come from the
-axis search path (SCAFFOLD_ACTIVATION_AXES, the axes cache, the shipped ones); a missing
+axis search path (the axes cache, then the shipped ones); a missing
 persona axis is built (and cached) first. Prints `ratio: X` last (capture / no capture).
 """
 

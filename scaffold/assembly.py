@@ -13,7 +13,7 @@ from scaffold.errors import ConfigError
 from scaffold.models import CallContext, ModelClient
 from scaffold.runtime import AgentRuntime
 from scaffold.trackers.base import Tracker, TrackerSet
-from scaffold.trackers.scoring import SCORING_FOR, Scorer, ScorerContext
+from scaffold.trackers.scoring import SCORING_FOR, Record, Scorer, ScorerContext
 
 if TYPE_CHECKING:
     from scaffold.tasks.base import Task
@@ -40,8 +40,10 @@ def _build_backend(memory: MemorySpec, name: str, context: BackendContext) -> An
         raise ConfigError(f"agent {context.agent_id}", [f"{field}: {exc}"]) from exc
 
 
-def scorer_context(spec: ExperimentSpec, client: ModelClient | None) -> ScorerContext:
-    """Model access for model-based scorers (the judge), recorded through the run's client."""
+def scorer_context(spec: ExperimentSpec, client: ModelClient | None,
+                   record: Record | None = None) -> ScorerContext:
+    """Model access for model-based scorers (the judge), recorded through the run's client;
+    the scorers' own settings (judge, activation); where they report their provenance."""
     judge_model = spec.models.judge or spec.model
 
     async def complete(messages: list[dict[str, Any]], *, purpose: str = "judge",
@@ -53,22 +55,24 @@ def scorer_context(spec: ExperimentSpec, client: ModelClient | None) -> ScorerCo
         return await client.complete(judge_model, messages, ctx, **params)
 
     return ScorerContext(judge_model=judge_model, judge=spec.judge.model_dump(),
-                         personas=dict(spec.personas),
-                         complete=complete if client is not None else None)
+                         personas=dict(spec.personas), activation=spec.activation,
+                         record=record, complete=complete if client is not None else None)
 
 
-def build_scorers(spec: ExperimentSpec, client: ModelClient | None) -> list[Scorer]:
-    """The configured scorers, built by registry name."""
-    ctx = scorer_context(spec, client)
+def build_scorers(spec: ExperimentSpec, client: ModelClient | None,
+                  record: Record | None = None) -> list[Scorer]:
+    """The configured scorers, built by registry name (`record`: see ScorerContext)."""
+    ctx = scorer_context(spec, client, record)
     return [registry.get("scorer", name)(ctx) for name in spec.probes.scorers]
 
 
-def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None) -> list[Tracker]:
+def build_trackers(spec: ExperimentSpec, client: ModelClient | None = None,
+                   record: Record | None = None) -> list[Tracker]:
     """Trackers for a run, when probes are on: the probe scheduler with its scorers, and the
     reply scorer (`probes.score_replies`), which shares those scorers."""
     if not spec.probes.enabled:
         return []
-    scorers = build_scorers(spec, client)
+    scorers = build_scorers(spec, client, record)
     trackers = [registry.get("tracker", "probes")(spec.probes, scorers, spec.seed)]
     if spec.probes.score_replies:
         trackers.append(registry.get("tracker", "replies")(scorers))

@@ -344,6 +344,15 @@ def rescore(
     personas: Annotated[Optional[Path], typer.Option(
         help="Score with the persona definitions (probes, rules, anchors) of this experiment "
              "file, matched to each run's personas by key.")] = None,
+    reader: Annotated[Optional[str], typer.Option(
+        help="activation: the model that reads the texts (local/... or hf/...); default the "
+             "one the run's manifest recorded.")] = None,
+    axis: Annotated[Optional[list[Path]], typer.Option(
+        help="activation: an axis file (repeatable); default the files the run's manifest "
+             "recorded.")] = None,
+    layer: Annotated[Optional[int], typer.Option(
+        help="activation: score at this layer; default the one the run's manifest "
+             "recorded (each axis's own).")] = None,
 ) -> None:
     """Score recorded probe answers, replies and memory text again (old scores kept; a judge
     costs one call per text), or re-probe recorded contexts."""
@@ -351,11 +360,15 @@ def rescore(
     from scaffold.metrics import find_run_dirs
     from scaffold.rescore import Rescorer
 
+    activation = {key: value for key, value in (
+        ("reader", reader), ("axes", [str(p) for p in axis] if axis else None),
+        ("layer", layer)) if value is not None}
     try:
         spec = load_experiment(config) if config else None
         replaced = load_experiment(personas, unmeasured_ok=True).personas if personas else None
         for target in find_run_dirs(run_dir):
-            rescorer = Rescorer(target, scorer or ["rules"], judge_model, spec, replaced)
+            rescorer = Rescorer(target, scorer or ["rules"], judge_model, spec, replaced,
+                                activation)
             added = asyncio.run(rescorer.run(reprobe=reprobe))
             out.print(f"{added} events appended to {target / 'events.jsonl'} "
                       f"({rescorer.pass_id})", highlight=False, soft_wrap=True)

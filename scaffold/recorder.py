@@ -52,6 +52,14 @@ class RunManifest(BaseModel):
     sampling: dict[str, Any] = Field(default_factory=dict)
     """How every model role sampled: temperature, top_p, base seed, max_tokens (and the
     probes' samples), per agent for agent, summarizer and notes."""
+    scorers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """What scorers read with, by scorer name, as they report it: `activation` holds its
+    reader (model, GGUF sha256 or Hugging Face revision once loaded), its axis files with
+    their sha256 (configured, or found by the search) and layer (see
+    scaffold.trackers.activation.ActivationRecord)."""
+    rescores: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per `scaffold rescore` pass (its id, as in the score events' `rescore`): when, which
+    scorers, and what they read with (same shape as `scorers`)."""
 
 
 FLUSH_S = 0.1

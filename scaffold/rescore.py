@@ -3,6 +3,7 @@ contexts with new probes, appending new events and paying only for calls not yet
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from scaffold.assembly import build_scorers
 from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec, PersonaSpec, ProbeSpec, parse_experiment
-from scaffold.errors import RunDirError
+from scaffold.errors import ConfigError, RunDirError
 from scaffold.events import (
     Event,
     MemoryEvent,
@@ -20,7 +21,7 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
-from scaffold.recorder import RunRecorder, read_events
+from scaffold.recorder import RunManifest, RunRecorder, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, probe_params, probe_seed, safe_score
 from scaffold.trackers.replies import reply_question
@@ -32,6 +33,38 @@ def _recorded(cassette: CassetteReader, key: str | None) -> list[dict[str, Any]]
     answered), so scorers that read the context (activation) see what the model saw."""
     entry = cassette.find(key) if key else None
     return list(entry.messages) if entry is not None else None
+
+
+def recorded_activation(manifest: RunManifest) -> dict[str, Any]:
+    """The `activation` settings a run read with: its spec's section, with the axis files
+    its scorer found recorded as `axes` when the section named none (so a rescore reads on
+    the same files even if the search would now find others)."""
+    section = dict(manifest.spec.get("activation") or {})
+    found = (manifest.scorers.get("activation") or {}).get("axes") or []
+    if not section.get("axes") and found:
+        section["axes"] = [f["path"] for f in found]
+    return section
+
+
+def _activation_settings(data: dict[str, Any], scorers: list[str],
+                         overrides: dict[str, Any]) -> dict[str, Any]:
+    """The spec data with the `activation` section the pass reads with: the recorded one with
+    the given settings replaced; none when the activation scorer is not applied (so a moved
+    axis file does not stop other scorers).
+
+    Raises:
+        ConfigError: settings given for a pass without the activation scorer.
+    """
+    if "activation" not in scorers:
+        if overrides:
+            raise ConfigError("rescore settings", [
+                f"activation.{next(iter(overrides))}: only the activation scorer reads with it "
+                "(add --scorer activation)"])
+        return {k: v for k, v in data.items() if k != "activation"}
+    if "axes" in overrides:
+        overrides = {**overrides, "axes": [str(Path(p).expanduser().resolve())
+                                           for p in overrides["axes"]]}
+    return {**data, "activation": {**(data.get("activation") or {}), **overrides}}
 
 
 def _replaced(recorded: dict[str, Any], personas: dict[str, PersonaSpec],
@@ -54,24 +87,32 @@ class Rescorer:
         spec: a spec to take probes (and settings) from instead of the run's own.
         personas: persona definitions replacing the run's own of the same key (e.g. with
             corrected probe rules); keys the run does not use are ignored.
+        activation: `activation` settings (reader, axes, layer) replacing those of the run's
+            spec (or `spec`) one by one; relative axis paths start at the working directory.
 
     Raises:
         RunDirError: not a run directory, or `personas` names none of the run's personas.
+        ConfigError: the settings are invalid (e.g. an axis file is missing), naming the field.
     """
 
     def __init__(self, run_dir: Path, scorers: list[str], judge_model: str | None = None,
                  spec: ExperimentSpec | None = None,
-                 personas: dict[str, PersonaSpec] | None = None):
+                 personas: dict[str, PersonaSpec] | None = None,
+                 activation: dict[str, Any] | None = None):
         manifest = RunRecorder(run_dir).read_manifest()
         if manifest is None:
             raise RunDirError(f"{run_dir}: no manifest.json; not a scaffold run directory")
         data = (spec.model_dump(mode="json") if spec else dict(manifest.spec))
+        if spec is None:
+            data["activation"] = recorded_activation(manifest)
         if personas is not None:
             data["personas"] = _replaced(data["personas"], personas, run_dir)
         data["probes"] = {**data["probes"], "scorers": scorers}
         if judge_model:
             data["models"] = {**data.get("models", {}), "judge": judge_model}
+        data = _activation_settings(data, scorers, activation or {})
         self.spec = parse_experiment(data, "rescore settings")
+        self.scorer_records: dict[str, dict[str, Any]] = {}
         self.run_dir = run_dir
         self.events = read_events(run_dir / "events.jsonl")
         self.pass_id = f"rescore-{self.events[-1].seq if self.events else 0}"
@@ -88,7 +129,7 @@ class Rescorer:
         client = ModelClient(bus.emit, self.spec.retry, cassette=writer, replay=reader,
                              live_fallback=True, endpoints=self.spec.endpoints,
                              local=self.spec.local, run_id=f"{self.run_dir.name}:{self.pass_id}")
-        scorers = build_scorers(self.spec, client)
+        scorers = build_scorers(self.spec, client, record=self.scorer_records.__setitem__)
         try:
             if reprobe:
                 await self._reprobe(bus, client, scorers, reader)
@@ -98,7 +139,18 @@ class Rescorer:
             client.release()
             writer.close()
             recorder.close()
+            self._record_pass(recorder, reprobe, bus.seq - first)
         return bus.seq - first
+
+    def _record_pass(self, recorder: RunRecorder, reprobe: bool, added: int) -> None:
+        """The pass in the manifest's `rescores`: its scorers and what they read with."""
+        manifest = recorder.read_manifest()
+        if manifest is None:
+            return
+        manifest.rescores[self.pass_id] = {
+            "at": time.time(), "scorers": list(self.spec.probes.scorers), "reprobe": reprobe,
+            "events": added, "settings": dict(self.scorer_records)}
+        recorder.write_manifest(manifest)
 
     def _persona(self, agent_id: str | None) -> Any:
         agent = next((a for a in self.spec.agents if a.id == agent_id), self.spec.agents[0])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scaffold import registry
 from scaffold.assembly import build_agent, build_task, build_trackers
 from scaffold.bus import EventBus
-from scaffold.config import ExperimentSpec, sampling_record
+from scaffold.config import ActivationSpec, ExperimentSpec, sampling_record
 from scaffold.control_runner import RunControls
 from scaffold.errors import CassetteMiss, RunDirError, ScaffoldError
 from scaffold.events import Event, MemoryEvent, MessageEvent, RunEnd, RunStart, TrackerErrorEvent
@@ -52,9 +52,13 @@ def _slug(text: str) -> str:
 def spec_digest(spec: ExperimentSpec) -> str:
     """Short hash of everything that shapes the run's results: not where it is written, nor how
     it is executed (concurrency, workers, retries, which server answers a model), so a resume
-    may change those; nor the sweep point's labels (the values they set are hashed)."""
-    data = spec.model_dump(mode="json", exclude={"out", "execution", "retry", "endpoints",
-                                                 "sweep_point"})
+    may change those; nor the sweep point's labels (the values they set are hashed). The
+    `activation` section at its defaults is left out: it reads as before the section existed,
+    so run ids made before it stay valid; any setting in it changes the id."""
+    skip = {"out", "execution", "retry", "endpoints", "sweep_point"}
+    if spec.activation == ActivationSpec():
+        skip.add("activation")
+    data = spec.model_dump(mode="json", exclude=skip)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -148,7 +152,8 @@ class Run:
         agents: list[AgentRuntime] = []
         task: Task | None = None
         try:
-            agents, trackers, unfinished, client = self._build(bus, cassette, saved)
+            agents, trackers, unfinished, client = self._build(bus, cassette, saved,
+                                                               manifest.scorers)
             self.client = client
             task, start = self._task(client, agents, saved)
             for rt in unfinished:  # finish the act a failure interrupted, from its last node
@@ -173,14 +178,17 @@ class Run:
         self.recorder.close()
         return RunResult(self.run_dir, "done")
 
-    def _build(self, bus: EventBus, cassette: CassetteWriter, saved: dict[str, dict[str, Any]]
+    def _build(self, bus: EventBus, cassette: CassetteWriter, saved: dict[str, dict[str, Any]],
+               scorer_records: dict[str, dict[str, Any]]
                ) -> tuple[list[AgentRuntime], TrackerSet, list[AgentRuntime], ModelClient]:
-        """Client, trackers and agents, with memory restored from the checkpoints."""
+        """Client, trackers and agents, with memory restored from the checkpoints; scorers
+        report what they read with into `scorer_records` (the manifest's `scorers`)."""
         replay = CassetteReader(self.replay_from / "cassette.jsonl") if self.replay_from else None
         client = ModelClient(bus.emit, self.spec.retry, cassette=cassette, replay=replay,
                              limits=self.limits, endpoints=self.spec.endpoints,
                              local=self.spec.local, run_id=bus.run_id)
-        trackers = TrackerSet(build_trackers(self.spec, client), bus.emit)
+        record = scorer_records.__setitem__
+        trackers = TrackerSet(build_trackers(self.spec, client, record=record), bus.emit)
         agents = [build_agent(self.spec, a, self.run_dir, client, bus, trackers)
                   for a in self.spec.agents]
         unfinished = []

@@ -25,7 +25,7 @@ def unavailable_reason(model: str) -> str | None:
     if model.startswith("scripted/"):
         return (f"activations not available for model {model}: the scripted model has no "
                 f"weights; read its texts with a real model (the activation scorer's "
-                f"reader, SCAFFOLD_ACTIVATION_MODEL, default {DEFAULT_READER})")
+                f"reader, activation.reader, default {DEFAULT_READER})")
     return (f"activations not available for model {model}: API models do not expose their "
             f"activations; use the embedded model (local/...) or an open-weights model "
             f"through transformers (hf/<repo>)")

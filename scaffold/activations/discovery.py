@@ -1,14 +1,11 @@
-"""Where axis files are found: SCAFFOLD_ACTIVATION_AXES, the axes cache, the shipped ones."""
+"""Axis search when an experiment names no axis files: the axes cache, then the shipped axes."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from scaffold.activations.axis import Axis, load_axis
 
-AXES_ENV = "SCAFFOLD_ACTIVATION_AXES"
-"""Axis files or directories (os.pathsep-separated) searched before the defaults."""
 SHIPPED_DIR = Path(__file__).parent / "data"
 """Axes that ship with the project (built with `scaffold axis build` on the embedded model)."""
 
@@ -21,10 +18,8 @@ def axes_cache_dir() -> Path:
 
 
 def search_path() -> list[Path]:
-    """Axis files and directories in the order they are searched."""
-    raw = os.environ.get(AXES_ENV, "")
-    chosen = [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
-    return [*chosen, axes_cache_dir(), SHIPPED_DIR]
+    """Directories searched, in order (an experiment's `activation.axes` replaces them)."""
+    return [axes_cache_dir(), SHIPPED_DIR]
 
 
 def _files(path: Path) -> list[Path]:
@@ -33,24 +28,31 @@ def _files(path: Path) -> list[Path]:
     return sorted(path.glob("*.npz")) if path.is_dir() else []
 
 
-def find_axes(sha256: str, persona: str | None) -> tuple[Axis | None, Axis | None]:
-    """The first assistant axis, and the first axis of `persona`, built on the model with
-    this GGUF sha256 (axes of other models are skipped: their directions mean nothing here).
+def find_axis_files(sha256: str, persona: str | None) -> tuple[Path | None, Path | None]:
+    """The first assistant axis file, and the first axis file of `persona`, built on the
+    model with this GGUF sha256 (axes of other models are skipped: their directions mean
+    nothing here).
 
     Returns:
-        (assistant axis or None, persona axis or None).
+        (assistant axis file or None, persona axis file or None).
     """
-    assistant: Axis | None = None
-    own: Axis | None = None
+    assistant: Path | None = None
+    own: Path | None = None
     for file in (f for p in search_path() for f in _files(p)):
-        axis = load_axis(file)
-        if axis.meta.model.sha256 != sha256:
+        meta = load_axis(file).meta
+        if meta.model.sha256 != sha256:
             continue
-        if axis.meta.kind == "assistant" and assistant is None:
-            assistant = axis
-        elif axis.meta.kind == "persona" and own is None and persona is not None \
-                and axis.meta.persona == persona:
-            own = axis
+        if meta.kind == "assistant" and assistant is None:
+            assistant = file
+        elif meta.kind == "persona" and own is None and persona is not None \
+                and meta.persona == persona:
+            own = file
         if assistant is not None and (own is not None or persona is None):
             break
     return assistant, own
+
+
+def find_axes(sha256: str, persona: str | None) -> tuple[Axis | None, Axis | None]:
+    """The axes of `find_axis_files`, loaded."""
+    assistant, own = find_axis_files(sha256, persona)
+    return (load_axis(assistant) if assistant else None), (load_axis(own) if own else None)

@@ -1,5 +1,6 @@
 """Experiment configuration: pydantic models for every field, safe YAML, clear errors."""
 
+from scaffold.config._activation import ActivationSpec, AxisFile
 from scaffold.config._base import Spec
 from scaffold.config._endpoint import NO_KEY, EndpointSpec, endpoint_for
 from scaffold.config._experiment import (
@@ -61,6 +62,8 @@ from scaffold.config._persona import (
 )
 
 __all__ = [
+    "ActivationSpec",
+    "AxisFile",
     "BreakPolicy",
     "CONDITIONS",
     "CaseFractionCheck",

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from scaffold.config._activation import ActivationSpec
 from scaffold.config._base import SLUG, Spec
 from scaffold.config._budget import memory_budget_problem
 from scaffold.config._endpoint import EndpointSpec, check_endpoint_keys
@@ -303,6 +304,8 @@ class ExperimentSpec(Spec):
     """Probe schedule."""
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
     """LLM judge settings (model: models.judge)."""
+    activation: ActivationSpec = Field(default_factory=ActivationSpec)
+    """The `activation` scorer's reader model, axis files and layer."""
     local: LocalModelSpec = Field(default_factory=LocalModelSpec)
     """The embedded model's context size and threads (for `local/...` models)."""
     sweep: SweepSpec | None = None
@@ -350,7 +353,31 @@ class ExperimentSpec(Spec):
             if problem:
                 raise ValueError(f"agents[{i}].memory.{problem}")
         self._check_task(ids, user_persona)
+        self._check_activation()
         return self
+
+    def _check_activation(self) -> None:
+        """Given axis files must fit the personas: a persona axis of nobody here is a typo or
+        the wrong file; with the scorer on, every agent needs an axis it can be read on."""
+        try:
+            files = self.activation.axis_files()
+        except ValueError as exc:
+            raise ValueError(f"activation.{exc}") from None
+        names = {p.name for p in self.personas.values()}
+        for i, f in enumerate(files):
+            if f.kind == "persona" and f.persona not in names:
+                raise ValueError(f"activation.axes[{i}]: a persona axis of {f.persona!r}, "
+                                 f"which is none of this experiment's personas "
+                                 f"({', '.join(sorted(names))})")
+        if not files or "activation" not in self.probes.scorers or \
+                any(f.kind == "assistant" for f in files):
+            return
+        covered = {f.persona for f in files}
+        for i, agent in enumerate(self.agents):
+            name = self.personas[agent.persona].name
+            if name not in covered:
+                raise ValueError(f"activation.axes: no assistant axis and no persona axis of "
+                                 f"{name!r} (agents[{i}]): its texts could not be scored")
 
     def _check_persona(self, field: str, key: str) -> None:
         if key not in self.personas:

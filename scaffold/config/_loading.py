@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scaffold.config._activation import resolve_axis_paths
 from scaffold.config._experiment import ExperimentSpec
 from scaffold.config._routing import unroutable_models
 from scaffold.errors import ConfigError
@@ -111,7 +112,8 @@ def parse_experiment(data: Any, source: str = "<config>",
     Args:
         data: the parsed experiment document.
         source: where it came from, for messages.
-        base_dir: the directory relative task file paths resolve against (default: CWD).
+        base_dir: the directory relative task and axis file paths resolve against
+            (default: CWD).
 
     Raises:
         ConfigError: with one field-path line per problem, including model names that no
@@ -123,7 +125,7 @@ def parse_experiment(data: Any, source: str = "<config>",
     unexpanded = _unexpanded_sources(data)
     if unexpanded:
         raise ConfigError(source, unexpanded)
-    data = _resolve_task_files(data, source, base_dir)
+    data = resolve_axis_paths(_resolve_task_files(data, source, base_dir), base_dir)
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:

@@ -1,29 +1,38 @@
 """Activation scorer: where a text's residual-stream activations lie on the assistant and persona
-axes, read by a reader model (the embedded default unless SCAFFOLD_ACTIVATION_MODEL says)."""
+axes, read by a reader model (the experiment's `activation` settings)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from scaffold.activations import (
-    DEFAULT_READER,
     ActivationReader,
     ActivationsUnavailable,
     Axis,
+    Projection,
+    load_axis,
     open_reader,
 )
 from scaffold.activations.details import ActivationDetails, ContextKind
-from scaffold.activations.discovery import find_axes
-from scaffold.config import PersonaSpec, ProbeSpec
+from scaffold.activations.discovery import find_axis_files
+from scaffold.config import ActivationSpec, AxisFile, PersonaSpec, ProbeSpec
+from scaffold.config._activation import axis_file
 from scaffold.registry import scorer
 from scaffold.trackers.replies import NO_QUESTION
-from scaffold.trackers.scoring import IdentityScore, ScorerContext
+from scaffold.trackers.scoring import IdentityScore, Record, ScorerContext
 
-READER_ENV = "SCAFFOLD_ACTIVATION_MODEL"
-"""The reader model (`local/...` or `hf/...`); default the embedded model."""
+log = logging.getLogger(__name__)
+
+RETIRED_ENV = ("SCAFFOLD_ACTIVATION_MODEL", "SCAFFOLD_ACTIVATION_AXES")
+"""Environment variables that once chose the reader and axes; no longer read (a warning says
+so when one is set): the experiment's `activation` section is the one source."""
 
 
 def reading_context(persona: PersonaSpec, probe: ProbeSpec | None,
@@ -40,6 +49,26 @@ def reading_context(persona: PersonaSpec, probe: ProbeSpec | None,
     return messages, "persona prompt"
 
 
+class ActivationRecord(BaseModel):
+    """What the activation scorer reads with (the manifest's `scorers.activation`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reader: str
+    """The reader model as configured."""
+    reader_file: str | None = None
+    """Its GGUF file or Hugging Face repository (None until it loaded: nothing read yet)."""
+    reader_sha256: str | None = None
+    """GGUF sha256, or the Hugging Face revision (None until it loaded)."""
+    layer: int | None = None
+    """The configured layer; None: each axis's own scoring layer (`axes[].layer`)."""
+    source: Literal["experiment", "search"]
+    """`experiment`: the files in `activation.axes`; `search`: found in the axes cache or
+    the shipped axes for the reader's weights (listed as found)."""
+    axes: list[AxisFile] = Field(default_factory=list)
+    """The axis files (path, sha256 of the file, kind, persona, model, layers)."""
+
+
 class ActivationScorer:
     """Projects a text's mean activation (over its tokens, read in its context) onto the
     assistant axis and, when one was built for the persona, the persona axis.
@@ -53,52 +82,113 @@ class ActivationScorer:
     writer's state was.
 
     Args:
-        reader_model: `local/...` or `hf/...`; default SCAFFOLD_ACTIVATION_MODEL or the
-            embedded model.
+        settings: reader model, axis files (empty: search) and layer; default the embedded
+            model with the searched axes.
         reader: a reader to use instead of loading one (tests, benchmarks).
-        axes: (assistant axis, persona axes by persona name) instead of searching the axis
-            path.
+        axes: (assistant axis, persona axes by persona name) instead of the settings' files
+            or the search.
+        record: receives the scorer's `ActivationRecord` (as JSON data) whenever it learns
+            more (its reader loaded, axes found), for the run's manifest.
     """
 
     name = "activation"
     version = "1"
 
-    def __init__(self, reader_model: str | None = None, reader: ActivationReader | None = None,
-                 axes: tuple[Axis | None, dict[str, Axis]] | None = None):
-        self.reader_model = reader_model or os.environ.get(READER_ENV) or DEFAULT_READER
+    def __init__(self, settings: ActivationSpec | None = None,
+                 reader: ActivationReader | None = None,
+                 axes: tuple[Axis | None, dict[str, Axis]] | None = None,
+                 record: Record | None = None):
+        self.settings = settings or ActivationSpec()
+        self.reader_model = self.settings.reader
         self._reader = reader
         self._given = axes
+        self._record = record
+        self._files: dict[str, AxisFile] = {f.path: f for f in self.settings.axis_files()}
         self._axes: dict[str, tuple[Axis | None, Axis | None]] = {}
         self._lock = threading.Lock()
+        self._report()
+
+    def record(self) -> ActivationRecord:
+        """The reader and axis files used so far (configured ones from the start)."""
+        identity = self._reader.identity if self._reader is not None else None
+        return ActivationRecord(
+            reader=self.reader_model, layer=self.settings.layer,
+            reader_file=identity.file if identity else None,
+            reader_sha256=identity.sha256 if identity else None,
+            source="experiment" if self.settings.axes else "search",
+            axes=list(self._files.values()))
+
+    def _report(self) -> None:
+        if self._record is not None:
+            self._record(self.name, self.record().model_dump(mode="json"))
 
     def reader(self) -> ActivationReader:
         """The reader, loaded on first use."""
         with self._lock:
+            loaded = self._reader is None
             if self._reader is None:
                 self._reader = open_reader(self.reader_model)
-            return self._reader
+            reader = self._reader
+        if loaded:
+            self._report()
+        return reader
 
     def axes(self, persona: PersonaSpec) -> tuple[Axis | None, Axis | None]:
         """(assistant axis, persona axis) for the reader's model.
 
         Raises:
-            ActivationsUnavailable: no axis was built for this model.
+            ActivationsUnavailable: no axis for this model, or the configured ones belong to
+                other weights or lack the configured layer.
         """
         reader = self.reader()
         with self._lock:
-            if persona.name not in self._axes:
-                if self._given is not None:
-                    found = (self._given[0], self._given[1].get(persona.name))
-                else:
-                    found = find_axes(reader.identity.sha256, persona.name)
+            found = self._axes.get(persona.name)
+            if found is None:
+                found = self._find(reader, persona)
+                self._check(found)
                 self._axes[persona.name] = found
-            found = self._axes[persona.name]
         if found == (None, None):
+            where = ("in activation.axes" if self.settings.axes else
+                     "in the axes cache or the shipped axes")
             raise ActivationsUnavailable(
                 f"no axis for {reader.identity.name} (GGUF sha256 {reader.identity.sha256[:12]}"
-                f"...): build one with `scaffold axis build` or point "
-                f"SCAFFOLD_ACTIVATION_AXES at one")
+                f"...) {where}: build one with `scaffold axis build` and name it in the "
+                f"experiment's activation.axes")
         return found
+
+    def _find(self, reader: ActivationReader, persona: PersonaSpec
+              ) -> tuple[Axis | None, Axis | None]:
+        """The axes for a persona: given, configured, or searched (recording the files)."""
+        if self._given is not None:
+            return self._given[0], self._given[1].get(persona.name)
+        sha = reader.identity.sha256
+        if self.settings.axes:
+            paths = [Path(f.path) for f in self._files.values()
+                     if f.kind == "assistant" or f.persona == persona.name]
+            wrong = [f for f in self._files.values() if f.model_sha256 != sha]
+            if wrong:
+                raise ActivationsUnavailable(
+                    f"activation.axes: {wrong[0].path} was built on {wrong[0].model} "
+                    f"({wrong[0].model_sha256[:12]}...), not on the reader {reader.identity.name}"
+                    f" ({sha[:12]}...): its projections would mean nothing")
+        else:
+            paths = [p for p in find_axis_files(sha, persona.name) if p is not None]
+        axes = [load_axis(p) for p in paths]
+        new = [axis_file(p) for p in paths if str(p) not in self._files]
+        if new:
+            self._files.update({f.path: f for f in new})
+            self._report()
+        assistant = next((a for a in axes if a.meta.kind == "assistant"), None)
+        own = next((a for a in axes if a.meta.kind == "persona"), None)
+        return assistant, own
+
+    def _check(self, found: tuple[Axis | None, Axis | None]) -> None:
+        layer = self.settings.layer
+        for axis in (a for a in found if a is not None):
+            if layer is not None and layer not in axis.meta.layers:
+                raise ActivationsUnavailable(
+                    f"activation.layer: {layer} is not among the layers of the {axis.meta.name}"
+                    f" axis ({axis.meta.layers})")
 
     def measure(self, text: str, probe: ProbeSpec | None, persona: PersonaSpec,
                 model_input: list[dict[str, Any]] | None = None) -> ActivationDetails:
@@ -106,11 +196,18 @@ class ActivationScorer:
         assistant, own = self.axes(persona)
         reader = self.reader()
         messages, kind = reading_context(persona, probe, model_input)
-        layers = sorted({a.meta.layer for a in (assistant, own) if a is not None})
+        chosen = self.settings.layer
+        layers = sorted({chosen if chosen is not None else a.meta.layer
+                         for a in (assistant, own) if a is not None})
         reading = reader.read(messages, text, layers)
-        on_assistant = assistant.project(reading.means[assistant.meta.layer]) if assistant \
-            else None
-        on_persona = own.project(reading.means[own.meta.layer]) if own else None
+
+        def place(axis: Axis | None) -> Projection | None:
+            if axis is None:
+                return None
+            layer = axis.meta.layer if chosen is None else chosen
+            return axis.project(reading.means[layer], layer)
+
+        on_assistant, on_persona = place(assistant), place(own)
         main = on_persona or on_assistant
         assert main is not None  # axes() raised when both are missing
         return ActivationDetails(
@@ -146,5 +243,13 @@ def explain(d: ActivationDetails) -> str:
 
 @scorer("activation")
 def make_activation(ctx: ScorerContext | None = None) -> ActivationScorer:
-    """Factory for the registry (the reader loads on the first score)."""
-    return ActivationScorer()
+    """Factory for the registry: the context's `activation` settings (the reader loads on the
+    first score); warns when a retired environment variable is set, since it is ignored."""
+    ctx = ctx or ScorerContext()
+    for name in RETIRED_ENV:
+        if os.environ.get(name):
+            log.warning("%s is set but no longer read: the activation scorer reads with %s "
+                        "and %s, from the experiment's `activation` section (rescore: --reader, "
+                        "--axis, --layer)", name, ctx.activation.reader,
+                        "its axes" if ctx.activation.axes else "the searched axes")
+    return ActivationScorer(ctx.activation, record=ctx.record)

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from scaffold.config import PersonaSpec, ProbeSpec
+from scaffold.config import ActivationSpec, PersonaSpec, ProbeSpec
 
 
 class IdentityScore(BaseModel):
@@ -30,6 +30,9 @@ SCORING_FOR: ContextVar[tuple[str | None, int]] = ContextVar("scoring_for", defa
 
 Complete = Callable[..., Awaitable[Any]]
 """`await complete(messages, purpose=..., **params)` -> a Completion (content, request_hash)."""
+Record = Callable[[str, dict[str, Any]], None]
+"""`record(scorer name, provenance)`: what a scorer read with (models, files and their hashes),
+kept in the run's manifest under `scorers`; a later call replaces the scorer's entry."""
 
 
 @dataclass
@@ -42,12 +45,17 @@ class ScorerContext:
         complete: calls a model through the run's client (recorded and cassetted); None when
             no model access is available (then model-based scorers return unscored results).
         personas: every persona of the run by key (for scorers comparing agents, e.g. leakage).
+        activation: the activation scorer's reader, axis files and layer.
+        record: where scorers report their provenance (the run's or rescore pass's manifest
+            entry); None when nothing keeps it. May be called from a worker thread.
     """
 
     judge_model: str | None = None
     judge: dict[str, Any] = field(default_factory=dict)
     complete: Complete | None = None
     personas: dict[str, PersonaSpec] = field(default_factory=dict)
+    activation: ActivationSpec = field(default_factory=ActivationSpec)
+    record: Record | None = None
 
 
 @runtime_checkable

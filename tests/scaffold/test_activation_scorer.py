@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 import scaffold.trackers.activation as activation_module
@@ -16,10 +17,9 @@ from scaffold.activations._hf import block_output, decoder_layers, span_mean
 from scaffold.activations.build import AssistantOptions, build_assistant_axis
 from scaffold.activations.details import activation_cost, activation_details
 from scaffold.cli import app
-from scaffold.config import ProbeSpec
+from scaffold.config import ActivationSpec, ProbeSpec
 from scaffold.rescore import Rescorer
 from scaffold.trackers.activation import ActivationScorer, reading_context
-from scaffold.trackers.probes import safe_score
 from scaffold.trackers.replies import NO_QUESTION
 from scaffold.trackers.standalone import load_persona
 from tests.helpers import events_of, make_spec, run_spec
@@ -80,10 +80,8 @@ def test_models_without_activations_say_so(model: str) -> None:
     with pytest.raises(ActivationsUnavailable, match=f"activations not available for model "
                                                      f"{model}"):
         open_reader(model)
-    result = asyncio.run(safe_score(ActivationScorer(reader_model=model), "I am JFK.", WHO,
-                                    PERSONA, None))
-    assert result.value is None  # never a silent zero
-    assert f"activations not available for model {model}" in result.explanation
+    with pytest.raises(ValidationError, match="activations cannot be read"):
+        ActivationSpec(reader=model)  # an experiment file cannot choose one as the reader
 
 
 def test_no_axis_for_the_reader_is_an_error() -> None:
@@ -107,23 +105,24 @@ def test_cost_per_step(tmp_path: Path) -> None:
     assert cost[("a", 2)][0] == details.evaluated
 
 
-def _with_fake_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeReader:
-    """The registry's activation scorer reads with a FakeReader and finds its axis."""
+def _with_fake_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                      ) -> tuple[FakeReader, Path]:
+    """The registry's activation scorer reads with a FakeReader; an axis file of it."""
     reader = FakeReader()
     axis = build_assistant_axis(reader, role_dir(tmp_path),
                                 AssistantOptions(roles=3, questions=3, held_out_roles=0,
                                                  layers=(1, 2)))
     save_axis(axis, tmp_path / "axes" / "assistant.npz")
-    monkeypatch.setenv("SCAFFOLD_ACTIVATION_AXES", str(tmp_path / "axes"))
     monkeypatch.setattr(activation_module, "open_reader", lambda model: reader)
-    return reader
+    return reader, tmp_path / "axes" / "assistant.npz"
 
 
 def test_live_run_scores_replies_and_probes_in_their_context(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reader = _with_fake_reader(tmp_path, monkeypatch)
+    reader, axis = _with_fake_reader(tmp_path, monkeypatch)
     spec = make_spec(tmp_path, steps=6, probes={"every": 3, "samples": 1, "temperature": 0.0,
-                                                "scorers": ["break", "activation"]})
+                                                "scorers": ["break", "activation"]},
+                     activation={"axes": [str(axis)]})
     run_dir = run_spec(spec)
     scores = [e for e in events_of(run_dir, "score") if e.scorer == "activation"]
     assert {e.target for e in scores} == {"message", "probe", "memory"}
@@ -140,9 +139,10 @@ def test_live_run_scores_replies_and_probes_in_their_context(
 def test_rescore_reads_the_recorded_contexts(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     run_dir = run_spec(make_spec(tmp_path, steps=6, probes=CHEAP_PROBES))
-    reader = _with_fake_reader(tmp_path, monkeypatch)
+    reader, axis = _with_fake_reader(tmp_path, monkeypatch)
     built = len(reader.reads)
-    added = asyncio.run(Rescorer(run_dir, ["activation"]).run())
+    settings = {"axes": [str(axis)]}
+    added = asyncio.run(Rescorer(run_dir, ["activation"], activation=settings).run())
     scores = [e for e in events_of(run_dir, "score") if e.rescore and e.scorer == "activation"]
     assert added == len(scores) > 0
     details = [activation_details(e.raw) for e in scores]
@@ -152,16 +152,14 @@ def test_rescore_reads_the_recorded_contexts(tmp_path: Path,
     assert len(reader.reads) - built == len(scores)
 
 
-def test_rescore_with_an_api_reader_records_why_not(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rescore_with_an_api_reader_is_refused(tmp_path: Path) -> None:
     run_dir = run_spec(make_spec(tmp_path, steps=3, probes=CHEAP_PROBES))
-    monkeypatch.setenv("SCAFFOLD_ACTIVATION_MODEL", "openai/gpt-4o-mini")
-    result = CliRunner().invoke(app, ["rescore", str(run_dir), "--scorer", "activation"])
-    assert result.exit_code == 0, result.output
-    scores = [e for e in events_of(run_dir, "score") if e.scorer == "activation"]
-    assert scores and all(e.value is None for e in scores)
-    assert all("activations not available for model openai/gpt-4o-mini" in e.explanation
-               for e in scores)
+    result = CliRunner().invoke(app, ["rescore", str(run_dir), "--scorer", "activation",
+                                      "--reader", "openai/gpt-4o-mini"])
+    assert result.exit_code == 2, result.output
+    assert "activation.reader: activations cannot be read from 'openai/gpt-4o-mini'" in \
+        result.output
+    assert not [e for e in events_of(run_dir, "score") if e.scorer == "activation"]
 
 
 def test_hf_backend_pure_parts() -> None:

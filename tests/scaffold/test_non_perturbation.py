@@ -57,8 +57,8 @@ def with_tracker(monkeypatch: pytest.MonkeyPatch, cls: type[ProbeTracker]) -> No
     """Runs build `cls` in place of the probe tracker."""
     build = runner.build_trackers
 
-    def build_trackers(spec: ExperimentSpec, client: Any = None) -> list[Any]:
-        trackers = build(spec, client)
+    def build_trackers(spec: ExperimentSpec, client: Any = None, **kw: Any) -> list[Any]:
+        trackers = build(spec, client, **kw)
         return [cls(t.schedule, t.scorers, t.seed) if isinstance(t, ProbeTracker) else t
                 for t in trackers]
 

@@ -113,7 +113,8 @@ def test_tracker_errors_are_counted_and_said(tmp_path: Path,
 
     build = runner.build_trackers
     monkeypatch.setattr(runner, "build_trackers",
-                        lambda spec, client=None: [*build(spec, client), Failing()])
+                        lambda spec, client=None, **kw: [*build(spec, client, **kw),
+                                                         Failing()])
     config = write_config(tmp_path, spec_dict(steps=5, out=str(tmp_path / "runs")))
     result = CliRunner().invoke(app, ["run", str(config)])
     assert result.exit_code == 0, result.output
