@@ -24,6 +24,7 @@ from scaffold.activations.details import ActivationDetails, ContextKind
 from scaffold.activations.discovery import find_axis_files
 from scaffold.config import ActivationSpec, AxisFile, PersonaSpec, ProbeSpec
 from scaffold.config._activation import axis_file
+from scaffold.errors import ConfigError
 from scaffold.registry import scorer
 from scaffold.trackers.replies import NO_QUESTION
 from scaffold.trackers.scoring import IdentityScore, Record, ScorerContext
@@ -89,6 +90,10 @@ class ActivationScorer:
             or the search.
         record: receives the scorer's `ActivationRecord` (as JSON data) whenever it learns
             more (its reader loaded, axes found), for the run's manifest.
+
+    Raises:
+        ConfigError: a configured axis file is gone or changed into something else since the
+            settings were checked.
     """
 
     name = "activation"
@@ -103,7 +108,11 @@ class ActivationScorer:
         self._reader = reader
         self._given = axes
         self._record = record
-        self._files: dict[str, AxisFile] = {f.path: f for f in self.settings.axis_files()}
+        try:
+            configured = self.settings.axis_files()
+        except ValueError as exc:  # changed on disk since the experiment loaded
+            raise ConfigError("activation settings", [f"activation.{exc}"]) from None
+        self._files: dict[str, AxisFile] = {f.path: f for f in configured}
         self._axes: dict[str, tuple[Axis | None, Axis | None]] = {}
         self._lock = threading.Lock()
         self._report()

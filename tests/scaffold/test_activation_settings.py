@@ -262,3 +262,13 @@ def test_scorer_context_carries_the_settings(axes: tuple[Path, Path]) -> None:
     scorer = activation_module.make_activation(ctx)
     assert [f.sha256 for f in scorer.record().axes] == [_sha(axes[1])]
     assert np.isfinite(scorer.measure("I am an AI.", None, spec.personas["jfk"]).projection)
+
+
+def test_an_axis_file_gone_after_loading_fails_the_run_by_name(
+        tmp_path: Path, reader: FakeReader, axes: tuple[Path, Path]) -> None:
+    spec = make_spec(tmp_path, steps=3, probes=PROBES, activation={"axes": [str(axes[1])]})
+    axes[1].unlink()
+    run_dir = run_spec(spec)
+    manifest = _manifest(run_dir)
+    assert manifest.status == "failed"
+    assert "activation.axes[0]: axis file not found" in (manifest.error or "")
