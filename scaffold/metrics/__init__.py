@@ -2,6 +2,7 @@
 
 from scaffold.metrics._activation import (
     activation_deltas,
+    activation_points,
     axis_label,
     reading,
     reply_readings,
@@ -54,8 +55,10 @@ from scaffold.metrics._memory_state import (
     memory_contents,
 )
 from scaffold.metrics._models import (
+    ActivationCurve,
     ActivationDelta,
     ActivationKindDelta,
+    ActivationPoint,
     AgentMetrics,
     AgentOutcome,
     Agreement,
@@ -88,8 +91,10 @@ from scaffold.metrics._runs import (
 )
 
 __all__ = [
-    "ActivationDelta", "ActivationKindDelta", "BlockRewrite", "FactChangeView", "FactView",
-    "FileChange", "FileView", "MemoryContents", "StreamItem", "activation_deltas", "axis_label",
+    "ActivationCurve", "ActivationDelta", "ActivationKindDelta", "ActivationPoint",
+    "BlockRewrite", "FactChangeView", "FactView",
+    "FileChange", "FileView", "MemoryContents", "StreamItem", "activation_deltas", "activation_points",
+    "axis_label",
     "initial_files", "memory_contents", "reading", "reply_readings", "round_readings",
     "BREAK_THRESHOLD", "INDEX", "INDEX_DEFINITION", "NEVER_HELD_BELOW", "REPLY_BREAK_SCORERS",
     "REPLY_TRIGGER",

@@ -10,9 +10,12 @@ from typing import Any, Literal, cast
 from scaffold.events import Event, MemoryEvent, ScoreEvent
 from scaffold.metrics._answers import replies, score_samples
 from scaffold.metrics._models import (
+    ActivationCurve,
     ActivationDelta,
     ActivationKindDelta,
+    ActivationPoint,
     AgentMetrics,
+    MeanPoint,
     MetricsSettings,
 )
 
@@ -166,6 +169,71 @@ def condition_activation(agents: list[AgentMetrics], settings: MetricsSettings
             n_events=sum(len(ds) for ds in per_agent.values()), mean_projection=mean(proj),
             low=low, high=high, mean_z=mean(z), z_low=z_low, z_high=z_high,
             interval=cast(Interval, interval)))
+    return out
+
+
+def activation_points(events: list[Event], agent_id: str) -> list[ActivationPoint]:
+    """Every activation reading of the agent by step and axis: each probe round's mean (over
+    its probes, each probe weighted equally) and each reply's (the latest score of each)."""
+    steps: dict[tuple[str, str], int] = {}
+    for e in events:
+        if isinstance(e, ScoreEvent) and e.scorer == SCORER and e.agent_id == agent_id:
+            ref = e.round_id if e.target == "probe" else e.message_id
+            if ref:
+                steps.setdefault((e.target, ref), e.step)
+    out = []
+    for target, readings in (("probe", round_readings(events, agent_id)),
+                             ("message", reply_readings(events, agent_id))):
+        for ref, r in readings.items():
+            for axis, (projection, z) in r.items():
+                out.append(ActivationPoint(target=target, axis=axis,  # type: ignore[arg-type]
+                                           step=steps[(target, ref)], ref=ref,
+                                           projection=projection, z=z))
+    return sorted(out, key=lambda p: (p.target != "message", p.axis, p.step))
+
+
+KEY_BASE = 100_000
+"""Bootstrap keys of the activation curves: apart from the score curves' (their step)."""
+
+
+def _mean_by_step(per_agent: list[dict[int, list[float]]], settings: MetricsSettings,
+                  key: int) -> list[MeanPoint]:
+    """Mean by step across agents (each agent once per step: the mean of its values there)."""
+    from scaffold.metrics._conditions import bootstrap_interval
+
+    by_step: dict[int, list[float]] = defaultdict(list)
+    for steps in per_agent:
+        for step, vals in steps.items():
+            by_step[step].append(mean(vals))
+    out = []
+    for step, vals in sorted(by_step.items()):
+        low, high, kind = bootstrap_interval(vals, settings, key=key + step)
+        out.append(MeanPoint(step=step, mean=mean(vals), low=low, high=high, n=len(vals),
+                             values=vals, interval=cast(Interval, kind)))
+    return out
+
+
+def condition_activation_curves(agents: list[AgentMetrics], settings: MetricsSettings
+                                ) -> list[ActivationCurve]:
+    """Per target and axis: z and raw projection by step over the condition's agents, with
+    bootstrap intervals (seeded apart from every other interval of the report)."""
+    series: dict[tuple[str, str], list[tuple[dict[int, list[float]], dict[int, list[float]]]]]
+    series = defaultdict(list)
+    for agent in agents:
+        mine: dict[tuple[str, str], tuple[dict[int, list[float]], dict[int, list[float]]]] = {}
+        for p in agent.activation:
+            z, proj = mine.setdefault((p.target, p.axis), (defaultdict(list), defaultdict(list)))
+            z[p.step].append(p.z)
+            proj[p.step].append(p.projection)
+        for series_key, value in mine.items():
+            series[series_key].append(value)
+    out = []
+    for i, ((target, axis), per_agent) in enumerate(sorted(series.items())):
+        seed_key = KEY_BASE * (2 * i + 1)
+        out.append(ActivationCurve(
+            target=target, axis=axis, n_agents=len(per_agent),  # type: ignore[arg-type]
+            z=_mean_by_step([z for z, _ in per_agent], settings, seed_key),
+            projection=_mean_by_step([p for _, p in per_agent], settings, seed_key + KEY_BASE)))
     return out
 
 

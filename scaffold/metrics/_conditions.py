@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from scaffold.metrics._activation import condition_activation
+from scaffold.metrics._activation import condition_activation, condition_activation_curves
 from scaffold.metrics._drift import paired_drift
 from scaffold.metrics._memory import delta_by_kind
 from scaffold.metrics._models import (
@@ -140,5 +140,6 @@ def condition_metrics(agents: list[AgentMetrics],
             reply_broke=sum(a.reply_breaks.break_step is not None for a in members),
             scorers={s: condition_scorer(members, s, settings) for s in scorers},
             replies={s: condition_scorer(members, s, settings, "message") for s in said},
-            activation_deltas=condition_activation(members, settings)))
+            activation_deltas=condition_activation(members, settings),
+            activation_curves=condition_activation_curves(members, settings)))
     return out

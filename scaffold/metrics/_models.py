@@ -138,6 +138,19 @@ class ActivationKindDelta(_Out):
     interval: Literal["bootstrap", "too few", "no spread"] = "bootstrap"
 
 
+class ActivationPoint(_Out):
+    """One activation reading of an agent on one axis: a probe round (the mean over its
+    probes) or a reply."""
+
+    target: Literal["probe", "message"]
+    axis: str
+    step: int
+    ref: str
+    """The probe round's id, or the reply's message id."""
+    projection: float
+    z: float
+
+
 class ScorerMetrics(_Out):
     """One agent's identity curve and what follows from it, for one scorer (or the index)."""
 
@@ -200,6 +213,8 @@ class AgentMetrics(_Out):
     context: list[ContextPoint] = Field(default_factory=list)
     activation_deltas: list[ActivationDelta] = Field(default_factory=list)
     """Activation projection and z across each memory event (activation scorer runs only)."""
+    activation: list[ActivationPoint] = Field(default_factory=list)
+    """Every activation reading by step, per axis, on probe rounds and replies."""
 
 
 class Agreement(_Out):
@@ -243,6 +258,18 @@ class MeanPoint(_Out):
     """`too few`: n < min_n, no interval is given; `no spread`: every value is equal, the
     zero-width interval shows only that the sample has no spread, not that the mean is
     certain."""
+
+
+class ActivationCurve(_Out):
+    """Activation by step over the agents of a condition, on one axis and target: z (from the
+    axis file's default distribution) and the raw projection, each agent counted once per step
+    (the mean of its readings there), with bootstrap intervals where n allows."""
+
+    target: Literal["probe", "message"]
+    axis: str
+    n_agents: int
+    z: list[MeanPoint] = Field(default_factory=list)
+    projection: list[MeanPoint] = Field(default_factory=list)
 
 
 class SurvivalRow(_Out):
@@ -329,6 +356,8 @@ class ConditionMetrics(_Out):
     """Replies, per scorer and the index."""
     activation_deltas: list[ActivationKindDelta] = Field(default_factory=list)
     """Activation projection and z deltas per memory event kind (activation scorer runs)."""
+    activation_curves: list[ActivationCurve] = Field(default_factory=list)
+    """Activation z and projection by step per axis and target (activation scorer runs)."""
 
 
 class MetricsSettings(_Out):

@@ -9,7 +9,7 @@ from typing import Any
 
 from scaffold.errors import RunDirError
 from scaffold.events import Event, MemoryEvent, RunEnd, RunStart
-from scaffold.metrics._activation import activation_deltas
+from scaffold.metrics._activation import activation_deltas, activation_points
 from scaffold.metrics._agreement import scorer_agreement
 from scaffold.metrics._answers import answer_scores, probe_rounds, replies, reply_scores
 from scaffold.metrics._conditions import condition_metrics
@@ -176,7 +176,8 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
             scorers=by_scorer, replies=by_reply, breaks=find_breaks(curves.get(agent_id, {})),
             reply_breaks=find_breaks(reply_curves.get(agent_id, {}), REPLY_BREAK_SCORERS),
             memory=memory_records(events, agent_id), context=context_series(events, agent_id),
-            activation_deltas=activation_deltas(events, agent_id, brackets)))
+            activation_deltas=activation_deltas(events, agent_id, brackets),
+            activation=activation_points(events, agent_id)))
     return RunMetrics(run_id=log.run_id, experiment=log.experiment, path=str(log.path),
                       status=run_status(events), agents=agents,
                       agreement=scorer_agreement(scores))

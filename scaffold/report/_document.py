@@ -26,6 +26,7 @@ from scaffold.report._memory_tables import (
     stream_table,
 )
 from scaffold.report._plots import (
+    activation_figure,
     condition_figure,
     context_figure,
     identity_figure,
@@ -102,6 +103,8 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
         doc.figure(FigureJob(condition_figure, (shared, scorer, target, label)),
                    f"conditions-{name}",
                    f"mean {label} score on {TARGET_NAMES[target]} by condition")
+    if any(c.activation_curves for c in metrics.conditions):
+        _activation_curves(doc, metrics, shared)
     doc.heading(3, "Per agent", "per-agent")
     doc.paragraph("Each agent's (seed's) own numbers behind the condition means.")
     doc.table(outcomes_table(metrics))
@@ -124,6 +127,26 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
     doc.table(condition_deltas(metrics.conditions))
     if any(c.activation_deltas for c in metrics.conditions):
         _activation_deltas(doc, metrics, labels)
+
+
+def _activation_curves(doc: DocumentWriter, metrics: ReportMetrics,
+                       shared: ReportMetrics) -> None:
+    doc.heading(3, "Activation by step", "activation-curves")
+    doc.paragraph(
+        "z of the activation reading on each axis (the raw projection measured from the "
+        "default assistant's mean in the axis file, in its standard deviations; 0 is the "
+        "default assistant), per condition: on probes, each round's mean over its probes; on "
+        "replies, each reply. Each agent counts once per step; the band is the "
+        f"{round(100 * metrics.settings.confidence)}% bootstrap interval of the mean where "
+        f"at least {metrics.settings.min_n} agents share the step. On the assistant axis "
+        "lower z is further from the assistant; on a persona axis higher z is nearer the "
+        "persona. Raw projections are in the JSON report (`activation_curves`).")
+    pairs = sorted({(a.target, a.axis) for c in metrics.conditions
+                    for a in c.activation_curves}, key=lambda p: (p[0] != "message", p[1]))
+    for target, axis in pairs:
+        doc.figure(FigureJob(activation_figure, (shared, target, axis)),
+                   f"activation-{TARGET_NAMES[target]}-{axis}",
+                   f"activation z on the {axis} axis on {TARGET_NAMES[target]} by condition")
 
 
 def _activation_deltas(doc: DocumentWriter, metrics: ReportMetrics,

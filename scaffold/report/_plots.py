@@ -169,6 +169,35 @@ def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
     return fig
 
 
+def activation_figure(metrics: ReportMetrics, target: str, axis: str) -> Any | None:
+    """Mean activation z by step per condition on one axis and target, each agent's value as
+    a dot, the bootstrap interval band where there are enough agents for one; 0 is the
+    default assistant's mean in the axis file."""
+    series = [(c, a) for c in metrics.conditions for a in c.activation_curves
+              if a.target == target and a.axis == axis]
+    if not series:
+        return None
+    fig = _new_figure(height=3.2)
+    ax = fig.subplots()
+    ax.axhline(0.0, color="black", lw=0.8, ls=":")
+    for c, a in series:
+        line, = ax.plot([p.step for p in a.z], [p.mean for p in a.z], lw=1.5,
+                        label=f"{c.condition} | {c.model} (n={a.n_agents})")
+        banded = [p for p in a.z if p.low is not None and p.high is not None]
+        ax.fill_between([p.step for p in banded], [p.low for p in banded],
+                        [p.high for p in banded], color=line.get_color(), alpha=0.2)
+        ax.scatter([p.step for p in a.z for _ in p.values], [v for p in a.z for v in p.values],
+                   s=5, color=line.get_color(), alpha=0.5)
+    what = "replies" if target == "message" else "probes"
+    ax.set(title=f"{axis} axis on {what}: mean z by condition, dots per agent "
+                 f"({round(100 * metrics.settings.confidence)}% bootstrap interval where "
+                 f"n >= {metrics.settings.min_n})",
+           xlabel="step", ylabel="z (0 = default assistant)")
+    _integer_steps(ax)
+    ax.legend(fontsize=7)
+    return fig
+
+
 def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
                     label: str | None = None) -> Any | None:
     """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring); agents

@@ -271,3 +271,50 @@ def test_a_recorded_whitespace_only_rewrite_reads_as_unchanged() -> None:
     assert contents.blocks["persona"] == "I am JFK, President."
     statuses = [row[4].text for row in rewrites_table("r", contents).rows]
     assert statuses == ["unchanged", "ok"]
+
+
+def test_condition_activation_curves_give_z_and_projection_by_step_with_intervals(
+        tmp_path: Path) -> None:
+    from statistics import mean
+
+    from tests.helpers.memory_views import projection_at
+
+    for seed in range(5):
+        activation_run(tmp_path, run_id=f"seed-{seed}", seed=seed)
+    # a rescore moves seed 0's first reply: step 1 now has spread across the five agents
+    log_path = tmp_path / "seed-0" / "events.jsonl"
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    moved = details(9)
+    lines.append(ScoreEvent(seq=len(lines) + 1, run_id="seed-0", agent_id="jfk", step=1, ts=0.0,
+                            target="message", message_id="m1", scorer="activation",
+                            value=moved.value, raw=moved.model_dump_json(),
+                            rescore="pass-1").model_dump_json())
+    log_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = MetricsSettings(min_n=5)
+    metrics = compute_metrics(tmp_path, settings)
+    (condition,) = metrics.conditions
+    curves = {(c.target, c.axis): c for c in condition.activation_curves}
+    assert set(curves) == {("message", "assistant"), ("probe", "assistant")}
+    replies = curves[("message", "assistant")]
+    z = {p.step: p for p in replies.z}
+    values = [moved.z] + [(projection_at(1) - 14.0) / STD] * 4
+    assert z[1].mean == pytest.approx(mean(values)) and z[1].interval == "bootstrap"
+    assert z[1].low is not None and z[1].high is not None and z[1].low < z[1].high
+    assert (z[2].interval, z[2].mean) == ("no spread", pytest.approx((projection_at(2) - 14) / STD))
+    assert {p.step: p.mean for p in replies.projection}[2] == pytest.approx(projection_at(2))
+    # probes: an agent's rounds at one step (before, after and periodic at the summary's
+    # step) count once, as their mean
+    probe = {p.step: p for p in curves[("probe", "assistant")].z}
+    readings = [projection_at(SUMMARY_STEP - 1), projection_at(SUMMARY_STEP),
+                projection_at(SUMMARY_STEP)]
+    assert probe[SUMMARY_STEP].n == 5
+    assert probe[SUMMARY_STEP].mean == pytest.approx(mean((r - 14.0) / STD for r in readings))
+    # each agent's own readings are in its metrics, and the report draws the curves
+    agent = metrics.runs[0].agents[0]
+    assert {(p.target, p.step) for p in agent.activation} >= {("message", 1), ("probe", 2)}
+    (md, *pngs) = write_report(tmp_path, "md", settings)
+    assert "### Activation by step" in md.read_text(encoding="utf-8")
+    assert {"report-activation-replies-assistant.png",
+            "report-activation-probes-assistant.png"} <= {p.name for p in pngs}
+    again = compute_metrics(tmp_path, settings).conditions[0].activation_curves
+    assert again == condition.activation_curves  # seeded: the same intervals every time
