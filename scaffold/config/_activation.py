@@ -132,13 +132,37 @@ def axes_problem(files: list[AxisFile], layer: int | None) -> str | None:
     return None
 
 
+AXES_PATH = "activation.axes"
+"""The dotted path of the axis files (a sweep may vary them)."""
+
+
+def _absolute(paths: Any, base: Path) -> Any:
+    if not isinstance(paths, list):
+        return paths
+    return [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
+            for p in paths]
+
+
+def _sweep_values(value: Any, base: Path) -> Any:
+    """A sweep value of `activation.axes` (a list of files, or a linked axis's mapping)."""
+    if isinstance(value, dict) and AXES_PATH in value:
+        return {**value, AXES_PATH: _absolute(value[AXES_PATH], base)}
+    return _absolute(value, base)
+
+
 def resolve_axis_paths(data: dict[str, Any], base_dir: str | Path | None) -> dict[str, Any]:
-    """`activation.axes` made absolute, relative paths against the config file's directory
-    (left as they are when malformed: validation names the problem)."""
-    section = data.get("activation")
-    if not isinstance(section, dict) or not isinstance(section.get("axes"), list):
-        return data
+    """`activation.axes` made absolute, relative paths against the config file's directory,
+    also where a sweep varies them (left as they are when malformed: validation names the
+    problem)."""
     base = Path(base_dir) if base_dir else Path.cwd()
-    axes = [str((base / Path(p).expanduser()).resolve()) if isinstance(p, str) else p
-            for p in section["axes"]]
-    return {**data, "activation": {**section, "axes": axes}}
+    section = data.get("activation")
+    if isinstance(section, dict) and "axes" in section:
+        data = {**data, "activation": {**section, "axes": _absolute(section["axes"], base)}}
+    sweep = data.get("sweep")
+    if isinstance(sweep, dict):
+        axes = {k: [_sweep_values(v, base) for v in values]
+                for k, values in sweep.items() if isinstance(values, list) and (
+                    k == AXES_PATH or any(isinstance(v, dict) and AXES_PATH in v
+                                          for v in values))}
+        data = {**data, "sweep": {**sweep, **axes}}
+    return data

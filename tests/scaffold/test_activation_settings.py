@@ -114,6 +114,12 @@ def test_axis_paths_resolve_against_the_experiment_file(
     from scaffold.loading import load_experiment
 
     assert load_experiment(config).activation.axes == [str(axes[0].resolve())]
+    swept = write_config(tmp_path, spec_dict(sweep={"activation.axes": [
+        ["axes/a.npz"], ["axes/flipped.npz"]]}), name="swept.yaml")
+    from scaffold.config import expand_sweep
+
+    runs = expand_sweep(load_experiment(swept))
+    assert [r.activation.axes for r in runs] == [[str(p.resolve())] for p in axes]
 
 
 # --- run ids -------------------------------------------------------------------------------
