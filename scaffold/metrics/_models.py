@@ -382,6 +382,23 @@ class MetricsSettings(_Out):
     """Only these agent ids (e.g. the probed agent of a self-chat); empty means every agent."""
 
 
+class ReaderSetting(_Out):
+    """One setting the activation scores were read with, and the runs that used it."""
+
+    source: str
+    """`run`: the run's own scoring (manifest `scorers.activation`); `rescore`: a rescore
+    pass (manifest `rescores`); `scores`: named by the score details only (older runs)."""
+    reader: str
+    reader_sha256: str | None = None
+    """GGUF sha256 or Hugging Face revision of the reader."""
+    layer: int | None = None
+    """The configured layer; None: each axis file's own scoring layer."""
+    axes: list[str] = Field(default_factory=list)
+    """Axis files: `name: path (sha256 prefix, layer)`."""
+    runs: list[str] = Field(default_factory=list)
+    """Run ids (with the rescore pass for `rescore`)."""
+
+
 class ReportMetrics(_Out):
     """All metrics of a directory of runs."""
 
@@ -391,5 +408,7 @@ class ReportMetrics(_Out):
     """How the identity index combines scorers and probes (see docs/metrics.md)."""
     runs: list[RunMetrics] = Field(default_factory=list)
     conditions: list[ConditionMetrics] = Field(default_factory=list)
+    activation_readers: list[ReaderSetting] = Field(default_factory=list)
+    """What the activation scores were read with (reader, axis files), grouped across runs."""
     skipped: list[str] = Field(default_factory=list)
     """Runs left out because their event log is damaged, each with the reason."""

@@ -35,6 +35,7 @@ from scaffold.metrics._models import (
     RunMetrics,
     ScorerMetrics,
 )
+from scaffold.metrics._provenance import reader_settings
 from scaffold.recorder import read_events
 
 EVENTS_FILE = "events.jsonl"
@@ -193,6 +194,7 @@ def report_metrics(logs: list[RunLog], source: Path | str,
     agents = [a for r in runs for a in r.agents]
     return ReportMetrics(source=str(source), settings=settings, runs=runs,
                          conditions=condition_metrics(agents, settings),
+                         activation_readers=reader_settings(logs),
                          skipped=list(skipped or []))
 
 

@@ -22,6 +22,7 @@ from scaffold.report._memory_tables import (
     facts_table,
     files_table,
     reflections_table,
+    readers_table,
     rewrites_table,
     stream_table,
 )
@@ -141,6 +142,10 @@ def _activation_curves(doc: DocumentWriter, metrics: ReportMetrics,
         f"at least {metrics.settings.min_n} agents share the step. On the assistant axis "
         "lower z is further from the assistant; on a persona axis higher z is nearer the "
         "persona. Raw projections are in the JSON report (`activation_curves`).")
+    if metrics.activation_readers:
+        doc.paragraph("Read with (from each run's manifest.json, or the score details where "
+                      "the manifest does not record it):")
+        doc.table(readers_table(metrics.activation_readers))
     pairs = sorted({(a.target, a.axis) for c in metrics.conditions
                     for a in c.activation_curves}, key=lambda p: (p[0] != "message", p[1]))
     for target, axis in pairs:

@@ -10,6 +10,7 @@ from scaffold.metrics import (
     FactView,
     FileView,
     MemoryContents,
+    ReaderSetting,
 )
 from scaffold.report._tables import Cell, Table, fmt, memory_anchor, round_anchor
 
@@ -143,3 +144,19 @@ def _interval(k: ActivationKindDelta, low: float | None, high: float | None) -> 
     if low is None or high is None:
         return k.interval
     return f"[{low:.3f}, {high:.3f}]" + (" no spread" if k.interval == "no spread" else "")
+
+
+MAX_LISTED_RUNS = 6
+"""More runs than this share a reader setting: the table gives their number."""
+
+
+def readers_table(readers: list[ReaderSetting]) -> Table:
+    """What the activation scores were read with: reader, its weights, layer, axis files, and
+    the runs (or rescore passes) that used each setting."""
+    table = Table(["scored by", "reader", "reader sha256 / revision", "layer", "axes", "runs"])
+    for r in readers:
+        runs = ", ".join(r.runs) if len(r.runs) <= MAX_LISTED_RUNS else f"{len(r.runs)} runs"
+        table.rows.append([Cell(r.source), Cell(r.reader), Cell(r.reader_sha256 or "-"),
+                           Cell("each axis's own" if r.layer is None else str(r.layer)),
+                           Cell("\n".join(r.axes) or "-"), Cell(runs)])
+    return table

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -318,3 +319,33 @@ def test_condition_activation_curves_give_z_and_projection_by_step_with_interval
             "report-activation-probes-assistant.png"} <= {p.name for p in pngs}
     again = compute_metrics(tmp_path, settings).conditions[0].activation_curves
     assert again == condition.activation_curves  # seeded: the same intervals every time
+
+
+def test_the_report_says_what_the_activation_scores_were_read_with(tmp_path: Path) -> None:
+    from scaffold.config._activation import AxisFile
+    from scaffold.trackers.activation import ActivationRecord
+
+    axis = AxisFile(path="axes/assistant.npz", sha256="f" * 64, kind="assistant",
+                    name="assistant", persona=None, model="local/qwen2.5-0.5b-instruct",
+                    model_sha256="a" * 64, layers=[6, 12], layer=12)
+    record = ActivationRecord(reader="local/qwen2.5-0.5b-instruct", reader_sha256="a" * 64,
+                              source="experiment", axes=[axis]).model_dump(mode="json")
+    for seed in range(3):
+        run_dir = activation_run(tmp_path, run_id=f"seed-{seed}", seed=seed)
+        if seed == 2:  # recorded before manifests kept the reader: the scores name it
+            continue
+        manifest: dict[str, Any] = {"run_id": run_dir.name, "scorers": {"activation": record}}
+        if seed == 1:
+            manifest["rescores"] = {"pass-7": {"settings": {"activation": {**record,
+                                                                           "layer": 6}}}}
+        (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    readers = {(r.source, r.layer): r for r in compute_metrics(tmp_path).activation_readers}
+    assert readers[("run", None)].runs == ["seed-0", "seed-1"]
+    assert readers[("run", None)].axes == [f"assistant: axes/assistant.npz (sha256 {'f' * 12}, "
+                                           "layer 12)"]
+    assert readers[("rescore", 6)].runs == ["seed-1 (pass-7)"]
+    assert readers[("scores", None)].runs == ["seed-2"]
+    assert readers[("scores", None)].axes == ["assistant (layer 12)"]
+    (md, *_pngs) = write_report(tmp_path, "md")
+    text = md.read_text(encoding="utf-8")
+    assert "| run | local/qwen2.5-0.5b-instruct | " + "a" * 64 + " | each axis's own |" in text
