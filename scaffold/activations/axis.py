@@ -32,7 +32,7 @@ class AxisModel(_Frozen):
     file: str
     """GGUF file name or Hugging Face repository."""
     sha256: str
-    """GGUF sha256 (or the Hugging Face revision)."""
+    """GGUF sha256 (for a Hugging Face model, the sha256 over its weight files)."""
     n_layers: int
     hidden: int
 
