@@ -37,6 +37,20 @@ def import_torch() -> Any:
     return torch
 
 
+def missing_extra(model: str) -> str | None:
+    """Why `model` cannot be read here when it is an `hf/` model and the extra's packages are
+    not installed (found without importing them: cheap enough for a config check); else None."""
+    if not model.startswith(HF_PREFIX):
+        return None
+    from importlib.util import find_spec
+
+    absent = [name for name in ("torch", "transformers") if find_spec(name) is None]
+    if not absent:
+        return None
+    return (f"activations of hf/ models need the {EXTRA} extra (transformers and torch; "
+            f"missing: {', '.join(absent)}): {EXTRA_HINT}")
+
+
 def choose_device(requested: str | None, cuda_available: bool) -> str:
     """The device a reader runs on: the requested one, else `cuda` when available, else `cpu`."""
     if requested:

@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from scaffold.activations._hf_load import HF_PREFIX
+from scaffold.activations._hf_load import HF_PREFIX, missing_extra
 from scaffold.activations._reading import ActivationReader, ActivationsUnavailable
 
 DEFAULT_READER = "local/qwen2.5-0.5b-instruct"
@@ -20,7 +20,9 @@ _lock = threading.Lock()
 
 def unavailable_reason(model: str) -> str | None:
     """Why `model` cannot give activations, or None when a backend exists for it."""
-    if model.startswith("local/") or model.startswith(HF_PREFIX):
+    if model.startswith(HF_PREFIX):
+        return missing_extra(model)
+    if model.startswith("local/"):
         return None
     if model.startswith("scripted/"):
         return (f"activations not available for model {model}: the scripted model has no "
