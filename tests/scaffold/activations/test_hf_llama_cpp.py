@@ -46,7 +46,8 @@ def dequantized(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_layer_i_is_llama_cpp_l_out_i(dequantized: Path) -> None:
-    hf, llama: Any = HFReader(f"hf/{dequantized}"), open_reader(DEFAULT_READER)
+    hf: Any = HFReader(f"hf/{dequantized}")
+    llama: Any = open_reader(DEFAULT_READER)
     assert hf.identity.n_layers == llama.identity.n_layers == 24
     assert hf.identity.hidden == llama.identity.hidden
     # the same tokens: template, assistant opening and the reply
