@@ -17,6 +17,7 @@ pytest.importorskip("transformers")
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 from scaffold.activations import close_readers, open_reader  # noqa: E402
+from scaffold.errors import ModelError  # noqa: E402
 from scaffold.activations._hf import HFReader  # noqa: E402
 from scaffold.activations._hf_load import (  # noqa: E402
     choose_device,
@@ -147,6 +148,15 @@ def test_a_directory_under_home_is_found(tiny_qwen: Path,
     named = HFReader(f"hf/~/{tiny_qwen.name}")
     assert named.identity.file == str(tiny_qwen)
     assert named.identity.sha256 == weights_sha256(tiny_qwen)
+
+
+def test_models_that_cannot_be_read_say_why(tiny_qwen: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="cannot load hf/nobody/nothing"):
+        HFReader("hf/nobody/nothing")  # not a directory, not in the (offline) Hub cache
+    base = shutil.copytree(tiny_qwen, tmp_path / "base")
+    (base / "chat_template.jinja").unlink()
+    with pytest.raises(ModelError, match="has no chat template"):
+        HFReader(f"hf/{base}")
 
 
 def test_generate_is_greedy_and_repeatable(reader: HFReader) -> None:
