@@ -445,6 +445,9 @@ def report(
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", min=1, help="Processes drawing the figures (default: one per CPU); the "
                               "report is the same for any number.")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Draw every figure again instead of reusing those drawn before "
+                           "from the same data (kept in the Scaffold cache directory).")] = False,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
     from scaffold.metrics import MetricsSettings
@@ -458,7 +461,7 @@ def report(
         if fmt == "json":
             typer.echo(metrics_json(directory, settings))
             return
-        files = write_report(directory, fmt, settings, skipped, jobs)
+        files = write_report(directory, fmt, settings, skipped, jobs, not no_cache)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return

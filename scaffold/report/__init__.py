@@ -8,6 +8,7 @@ from typing import Literal
 from scaffold.metrics import MetricsSettings, ReportMetrics, load_runs, report_metrics
 from scaffold.report._document import write_document
 from scaffold.report._export import MissingDependency, export_parquet
+from scaffold.report._figure_cache import FigureCache
 from scaffold.report._inspect import export_inspect
 from scaffold.report._writers import HtmlWriter, MarkdownWriter
 
@@ -19,7 +20,8 @@ ReportFormat = Literal["html", "md"]
 
 def write_report(path: Path, fmt: ReportFormat = "html",
                  settings: MetricsSettings | None = None,
-                 skipped: list[str] | None = None, workers: int | None = None) -> list[Path]:
+                 skipped: list[str] | None = None, workers: int | None = None,
+                 cache: bool = True) -> list[Path]:
     """Write report.html (or report.md and its PNG figures) into `path`.
 
     Args:
@@ -30,6 +32,8 @@ def write_report(path: Path, fmt: ReportFormat = "html",
             lists them too); without it a damaged log is an error.
         workers: processes that draw the figures (None: one per CPU; 1: this process only).
             The output is the same for any number.
+        cache: reuse figures drawn before from the same data and code (kept under the
+            Scaffold cache directory, see `scaffold.report._figure_cache`), and keep new ones.
 
     Returns:
         The files written, the report first.
@@ -40,13 +44,15 @@ def write_report(path: Path, fmt: ReportFormat = "html",
     logs = load_runs(path, skipped)
     metrics = report_metrics(logs, path, settings, skipped)
     title = f"Scaffold report: {path.resolve().name}"
+    figures = FigureCache() if cache else None
     if fmt == "md":
-        md = MarkdownWriter(title, path, workers)
+        md = MarkdownWriter(title, path, workers, figures)
         target = path / "report.md"
         target.write_text(write_document(md, metrics, logs), encoding="utf-8")
         return [target, *md.files]
     target = path / "report.html"
-    target.write_text(write_document(HtmlWriter(title, workers), metrics, logs), encoding="utf-8")
+    page = write_document(HtmlWriter(title, workers, figures), metrics, logs)
+    target.write_text(page, encoding="utf-8")
     return [target]
 
 

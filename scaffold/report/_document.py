@@ -96,8 +96,10 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
             "agents (" + ", ".join(f"{c.condition} | {c.model}: n={len(c.agents)}" for c in few)
             + "). Their means come without intervals; read their per-agent values instead.")
     doc.table(conditions_table(metrics))
-    # what the condition figures read, without the runs: each job pickles it to a worker
-    shared = metrics.model_copy(update={"runs": []})
+    # what the condition figures read (conditions, settings) and nothing else: each job
+    # pickles it to a worker, and the figure cache keys it
+    shared = metrics.model_copy(update={"runs": [], "source": "", "skipped": [],
+                                        "activation_readers": []})
     for target, scorer in _series(metrics):
         name = f"{TARGET_NAMES[target]}-{scorer}"
         label = labels.get(scorer, scorer)

@@ -9,6 +9,7 @@ from typing import Protocol
 from scaffold.redact import redact_known
 from scaffold.report._answers import AnswerTable
 from scaffold.report._plots import prefix_svg
+from scaffold.report._figure_cache import FigureCache
 from scaffold.report._render import FigureJob, render_figures
 from scaffold.report._tables import Cell, Table, slug
 
@@ -48,10 +49,12 @@ def _esc(text: str) -> str:
 class HtmlWriter:
     """A single self-contained HTML page; every text from events is escaped."""
 
-    def __init__(self, title: str, workers: int | None = None):
+    def __init__(self, title: str, workers: int | None = None,
+                 cache: FigureCache | None = None):
         self.title = title
         self.parts: list[str] = [f"<h1>{_esc(title)}</h1>"]
         self.workers = workers
+        self.cache = cache
         self._figures: list[tuple[FigureJob, str, int]] = []
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
@@ -97,7 +100,8 @@ class HtmlWriter:
     def render(self) -> str:
         """The whole page with its figures drawn (keys the environment knows masked, for runs
         recorded unmasked)."""
-        drawn = render_figures([job for job, _, _ in self._figures], "svg", self.workers)
+        drawn = render_figures([job for job, _, _ in self._figures], "svg", self.workers,
+                               self.cache)
         parts: list[str | None] = list(self.parts)
         number = 0
         for (_, alt, at), svg in zip(self._figures, drawn, strict=True):
@@ -128,11 +132,13 @@ def _cell(cell: Cell) -> str:
 class MarkdownWriter:
     """Markdown with figures saved as PNG files next to the document."""
 
-    def __init__(self, title: str, out_dir: Path, workers: int | None = None):
+    def __init__(self, title: str, out_dir: Path, workers: int | None = None,
+                 cache: FigureCache | None = None):
         self.out_dir = out_dir
         self.parts: list[str] = [f"# {_md(title)}"]
         self.files: list[Path] = []
         self.workers = workers
+        self.cache = cache
         self._figures: list[tuple[FigureJob, str, str, int]] = []
 
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
@@ -174,7 +180,8 @@ class MarkdownWriter:
     def render(self) -> str:
         """The whole document, its figures saved as PNG files next to it (keys the environment
         knows masked)."""
-        drawn = render_figures([job for job, _, _, _ in self._figures], "png", self.workers)
+        drawn = render_figures([job for job, _, _, _ in self._figures], "png", self.workers,
+                               self.cache)
         parts: list[str | None] = list(self.parts)
         for (_, name, alt, at), png in zip(self._figures, drawn, strict=True):
             if not isinstance(png, bytes):

@@ -253,7 +253,8 @@ def test_figures_drawn_in_worker_processes_are_the_same_as_in_one(tmp_path: Path
     for target, jobs in ((serial, "1"), (parallel, "2")):
         shutil.copytree(tmp_path / "runs", target)
         for fmt in ("md", "html"):
-            result = runner.invoke(app, ["report", str(target), "--format", fmt, "--jobs", jobs])
+            result = runner.invoke(app, ["report", str(target), "--format", fmt, "--jobs", jobs,
+                                         "--no-cache"])
             assert result.exit_code == 0, result.output
     pngs = sorted(p.name for p in serial.glob("report-*.png"))
     assert len(pngs) >= 8  # enough figures for the worker processes to draw them
@@ -264,3 +265,38 @@ def test_figures_drawn_in_worker_processes_are_the_same_as_in_one(tmp_path: Path
         ours = (serial / name).read_text(encoding="utf-8").replace(str(serial), "DIR")
         theirs = (parallel / name).read_text(encoding="utf-8").replace(str(parallel), "DIR")
         assert ours == theirs
+
+
+def test_figures_drawn_before_from_the_same_data_are_reused(
+        run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scaffold.report import _render
+
+    monkeypatch.setenv("SCAFFOLD_CACHE_DIR", str(tmp_path / "cache"))
+    drawn: list[object] = []
+    draw = _render._draw
+
+    def counting(task: tuple) -> object:  # type: ignore[type-arg]
+        drawn.append(task)
+        return draw(task)
+
+    monkeypatch.setattr(_render, "_draw", counting)
+    first = tmp_path / "first"
+    shutil.copytree(run_dir, first / run_dir.name)
+    md = ["--format", "md", "--jobs", "1"]
+    assert runner.invoke(app, ["report", str(first), *md]).exit_code == 0
+    assert drawn and (tmp_path / "cache" / "report-figures").is_dir()
+    pngs = {p.name: p.read_bytes() for p in first.glob("report-*.png")}
+    drawn.clear()
+    second = tmp_path / "second"
+    shutil.copytree(run_dir, second / run_dir.name)
+    assert runner.invoke(app, ["report", str(second), *md]).exit_code == 0
+    assert drawn == []  # every figure came from the cache, byte for byte
+    assert {p.name: p.read_bytes() for p in second.glob("report-*.png")} == pngs
+    # other data (another smoothing window) is drawn again; --no-cache draws everything
+    assert runner.invoke(app, ["report", str(second), "--format", "md", "--jobs", "1",
+                               "--smooth-steps", "3"]).exit_code == 0
+    assert drawn
+    drawn.clear()
+    assert runner.invoke(app, ["report", str(first), "--format", "md", "--jobs", "1",
+                               "--no-cache"]).exit_code == 0
+    assert len(drawn) >= len(pngs)
