@@ -7,11 +7,12 @@ runs), copied into a temporary directory as many times as it takes to reach `--r
 copy under new run ids). Stages, each timed on its own: reading the event logs into typed events
 (`load_runs`), the metrics (`report_metrics`: curves, bootstrap intervals, survival, deltas), the
 JSON the `--format json` report prints, and the Markdown report with its PNG figures, once per
-`--jobs` value (0: one worker per CPU). The baseline, measured in the same run, is the bare cost
-of the input: `json.loads` of every line of every events.jsonl. Reports drawn with different
-`--jobs` are checked to be byte-identical. Peak memory (RSS) is that of this process; figure
-workers are counted separately. The last line is ``ratio: X`` (Markdown report with the default
-jobs / baseline, per run).
+`--jobs` value (0: one worker per CPU) without the figure cache, then once more with every
+figure from the cache (a report rebuilt from unchanged runs). The baseline, measured in the
+same run, is the bare cost of the input: `json.loads` of every line of every events.jsonl.
+Reports drawn with different `--jobs` and from the cache are checked to be byte-identical.
+Peak memory (RSS) is that of this process; figure workers are counted separately. The last
+line is ``ratio: X`` (Markdown report with the last `--jobs` value / baseline, per run).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import sys
@@ -116,16 +118,26 @@ def main() -> None:
         for j in jobs:
             target = Path(tmp) / f"md-jobs{j}" / "runs"
             shutil.copytree(base, target)
-            t, files = timed(lambda: write_report(target, "md", settings, [], j or None))
+            t, files = timed(lambda: write_report(target, "md", settings, [], j or None,
+                                                  cache=False))
             digests[j], t_md[j] = digest(target), t
             rows.append((f"markdown + {len(files) - 1} PNGs, jobs {j or default_jobs()}", t))
+        # a report rebuilt from unchanged runs: every figure from the cache
+        os.environ["SCAFFOLD_CACHE_DIR"] = str(Path(tmp) / "cache")
+        for name in ("fill", "cached"):
+            target = Path(tmp) / f"md-{name}" / "runs"
+            shutil.copytree(base, target)
+            t, files = timed(lambda: write_report(target, "md", settings, [], None))
+        digests["cached"] = digest(target)
+        rows.append((f"markdown + {len(files) - 1} PNGs, from the cache", t))
         for name, t in rows:
             print(f"{name:<40} {t:8.2f} s  {1000 * t / n:8.1f} ms/run  "
                   f"{t / t_raw:8.1f} x baseline")
         print(f"peak RSS: {peak_mb():.0f} MB (this process), "
               f"{peak_mb(resource.RUSAGE_CHILDREN):.0f} MB (largest figure worker)")
         same = len(set(digests.values())) == 1
-        print(f"reports identical across jobs {jobs}: {same} ({', '.join(digests.values())})")
+        print(f"reports identical across jobs {jobs} and from the cache: {same} "
+              f"({', '.join(digests.values())})")
         if not same:
             sys.exit(1)
         print(f"ratio: {t_md[jobs[-1]] / t_raw:.1f}")
