@@ -6,8 +6,10 @@ so one-off start-up — imports in worker processes, opening 64 run directories 
 the whole-run ratio is printed above it). Target >= 0.9.
 
 Above it, the same run measures this machine's ceiling: the bare litellm loop replays exactly
-the calls scaffold made (from the runs' cassettes), with the same concurrency over the same
-number of processes and nothing else, and scaffold's steady rate is printed as a fraction of it.
+the calls scaffold made (from the runs' cassettes, with the timeout scaffold's client sends),
+with the same concurrency over the same number of processes and nothing else, and scaffold's
+steady rate is printed as a fraction of it (target >= 0.9). The load average before each half
+is printed too: the machine may be shared.
 When that ceiling is itself well below the ideal, the machine's CPU (litellm costs a few ms per
 call), not scaffold's scheduling, is what limits the ratio; more cores and `--workers` raise both.
 
@@ -75,20 +77,23 @@ def bare_worker(cassettes: list[str], start_at: float, queue: Queue) -> None:
 
     from scaffold.gc_tuning import settle_for_runs
 
+    from scaffold.config import RetrySpec
+
     runs = [load_cassette(Path(p)) for p in cassettes]
+    timeout = RetrySpec().timeout_s
     settle_for_runs()  # the same collector settings as scaffold's runs: the best-case loop
     marks: list[float] = []
 
     async def replay(entries: list) -> None:  # type: ignore[type-arg]
         for entry in entries:
             await litellm.acompletion(model=entry.model, messages=entry.messages,
-                                      num_retries=0, **entry.params)
+                                      num_retries=0, timeout=timeout, **entry.params)
             marks.append(time.perf_counter())
 
     async def main() -> None:
         first = runs[0][0]
         await litellm.acompletion(model=first.model, messages=first.messages, num_retries=0,
-                                  **first.params)  # imports, client pool
+                                  timeout=timeout, **first.params)  # imports, client pool
         await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
         await asyncio.gather(*(replay(entries) for entries in runs))
 
@@ -134,11 +139,13 @@ def main() -> None:
         data["agents"][0]["memory"] = {"condition": "window", "budget_tokens": 4000}
         specs = expand_sweep(parse_experiment(data))
         warm_up(specs[0].model)
+        loads = [os.getloadavg()[0]]
         marks: list[float] = []
         start = time.perf_counter()
         results = asyncio.run(LocalExecutor(
             specs, progress=lambda *_: marks.append(time.perf_counter())).run_all())
         wall = time.perf_counter() - start
+        loads.append(os.getloadavg()[0])
         bare = bare_rate(sorted(Path(tmp).rglob("cassette.jsonl")), args.workers)
     proc.terminate()
     done = sum(r.status == "done" for r in results)
@@ -147,6 +154,8 @@ def main() -> None:
     steady = steady_rate(marks)
     print(f"agents: {args.agents}  steps each: {args.steps}  latency: {args.latency * 1000:.0f} ms"
           f"  workers: {args.workers}  CPUs: {os.cpu_count()}  runs done: {done}/{len(results)}")
+    print(f"load average before scaffold's half: {loads[0]:.1f}, before the bare half: "
+          f"{loads[1]:.1f}")
     print(f"wall: {wall:.1f} s  achieved: {achieved:.1f} steps/s  ideal: {ideal:.1f} steps/s")
     print(f"whole-run ratio (with start-up): {achieved / ideal:.2f}")
     print(f"bare litellm loop, same calls and processes: {bare:.1f} calls/s "
