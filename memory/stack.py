@@ -48,6 +48,10 @@ class MemoryStack:
         self.shares = shares or {}
         self.window = ContextWindow()
         self.guard = BudgetGuard()
+        self._window_memo: tuple[tuple[Message, ...], TokenCounter | None, int,
+                                 list[dict[str, Any]]] = ((), None, 0, [])
+        """The window's messages when last projected, the counter and token total of that
+        projection, and the messages as JSON (see `_window_view`)."""
         for backend in backends:
             if hasattr(backend, "counter"):
                 backend.counter = counter  # count renders with the agent's own tokenizer
@@ -87,6 +91,14 @@ class MemoryStack:
 
     def model_input(self) -> ModelInput:
         """System message (identity + memory blocks) followed by the window."""
+        sections, system_parts = self._sections()
+        window = [m.to_model() for m in self.window.messages]
+        system = {"role": "system", "content": "\n\n".join(system_parts)}
+        return ModelInput([system, *window], sections)
+
+    def _sections(self) -> tuple[dict[str, int], list[str]]:
+        """Tokens per section of the next model input, and the parts of its system message
+        (what `prompt_tokens` and `overrun` need, without projecting the window)."""
         sections = dict.fromkeys(SECTIONS, 0)
         system_parts = []
         if not any(getattr(b, "replaces_identity", False) for b in self.backends):
@@ -98,14 +110,31 @@ class MemoryStack:
                 sections[backend.section] = sections.get(backend.section, 0) + \
                     self.counter.message(block)
                 system_parts.append(block["content"])
-        window = [m.to_model() for m in self.window.messages]
-        sections["messages"] = self.counter.messages(window)
-        system = {"role": "system", "content": "\n\n".join(system_parts)}
-        return ModelInput([system, *window], sections)
+        sections["messages"] = self._window_view()[0]
+        return sections, system_parts
+
+    def _window_view(self) -> tuple[int, list[dict[str, Any]]]:
+        """Tokens of the window's messages and the messages as JSON (read-only dicts), built
+        again only for messages the window did not hold at the last call: a step takes several
+        model inputs and snapshots of a window that at most grew at its end. (Messages are
+        frozen, and the memo holds them, so an unchanged tuple means unchanged content.)"""
+        messages = tuple(self.window.messages)
+        held, counter, tokens, dumped = self._window_memo
+        if messages is held or (messages == held and counter is self.counter):
+            return tokens, dumped
+        if counter is self.counter and messages[:len(held)] == held:  # appended to
+            new = messages[len(held):]
+            tokens += self.counter.messages([m.to_model() for m in new])
+            dumped = dumped + [m.to_json() for m in new]
+        else:
+            tokens = self.counter.messages([m.to_model() for m in messages])
+            dumped = [m.to_json() for m in messages]
+        self._window_memo = (messages, self.counter, tokens, dumped)
+        return tokens, dumped
 
     def prompt_tokens(self) -> int:
         """Tokens of the next model input."""
-        return self.model_input().total_tokens
+        return sum(self._sections()[0].values())
 
     async def compact(self, ctx: CompactionContext,
                       on_change: Callable[[MemoryRecord], Awaitable[None]] | None = None
@@ -139,16 +168,16 @@ class MemoryStack:
     def overrun(self, agent_id: str) -> MemoryRecord | None:
         """A failed `budget` record when, after every backend acted, the next model input is
         still over the budget (reported once, and again each time the overrun doubles)."""
-        model_input = self.model_input()
+        sections = self._sections()[0]
         return self.guard.check(
-            agent_id, model_input.total_tokens, self.budget_tokens, model_input.sections,
-            overrun_causes(self.backends, len(self.window.messages), model_input.sections,
+            agent_id, sum(sections.values()), self.budget_tokens, sections,
+            overrun_causes(self.backends, len(self.window.messages), sections,
                            self.budget_tokens))
 
     def snapshot(self) -> dict[str, Any]:
         """Window and backend states."""
         return {
-            "window": [m.model_dump(mode="json") for m in self.window.messages],
+            "window": list(self._window_view()[1]),
             "backends": {b.name: b.snapshot() for b in self.backends},
             "budget": self.guard.snapshot(),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
@@ -30,6 +31,24 @@ class Message(BaseModel):
     def to_model(self) -> dict[str, Any]:
         """The OpenAI chat format litellm expects (a fresh dict each call; built once)."""
         return dict(self._model_dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """`model_dump(mode="json")`, built once (a fresh top-level dict each call): memory
+        snapshots dump every message of the window at every checkpoint."""
+        return dict(self._json_dict)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> Message:
+        """A copy; the projections cached on this message are rebuilt for it, not carried over
+        (with `update` they would describe the original)."""
+        copy = super().model_copy(update=update, deep=deep)
+        for cached in ("_json_dict", "_model_dict"):
+            copy.__dict__.pop(cached, None)
+        return copy
+
+    @cached_property
+    def _json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
     @cached_property
     def _model_dict(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from agents.persona.state import PersonaState
@@ -20,28 +21,25 @@ def _saved(rt: AgentRuntime, **update: Any) -> dict[str, Any]:
     return {"memory": rt.stack.snapshot(), "seq": rt.bus.seq, **update}
 
 
-async def observe(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
-    """Take the incoming turn into the context."""
-    rt = runtime.context
-    rt.step = state["step"]
-    for pending in state.get("pending") or []:
-        rt.add_message(Message.model_validate(pending))
-    return _saved(rt, pending=None, tool_round=0, pending_tools=None)
+async def act(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+    """A whole act in one node: take the incoming turn into the context, let memory act if the
+    next input would overflow (probes run around it), call the model, and finish the act
+    unless the reply called tools.
 
-
-async def compact(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
-    """Let memory act if the next input would overflow (probes run around it)."""
+    One superstep instead of four: each costs LangGraph CPU on every act. A failure anywhere
+    in it resumes as a kill -9 does, from the act's input with memory and the event log as the
+    previous act left them (the runner cuts the log at the checkpoint's `seq`).
+    """
     rt = runtime.context
+    _take_turn(state, rt)
     await rt.compact()
-    return _saved(rt)
+    return await _reply(state, rt, 0, pending=None)
 
 
 async def respond(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
-    """Call the agent's model on its context and keep the reply."""
-    rt = runtime.context
-    reply = await rt.respond(state.get("tool_round", 0))
-    return _saved(rt, last_reply=reply.content, pending_tools=reply.model_dump(mode="json")
-                  if reply.tool_calls else None)
+    """Call the agent's model again after a tool round (and finish the act unless it calls
+    tools again)."""
+    return await _reply(state, runtime.context, state.get("tool_round", 0))
 
 
 async def tools(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
@@ -52,24 +50,65 @@ async def tools(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str
     return _saved(rt, tool_round=round_ + 1, pending_tools=None)
 
 
-async def after_respond(state: PersonaState) -> str:
-    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else tracking.
-    (A coroutine: LangGraph runs a plain function in a thread pool, a hop per step.)"""
+async def after_reply(state: PersonaState) -> str:
+    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else the act is
+    over. (A coroutine: LangGraph runs a plain function in a thread pool, a hop per step.)"""
     if state.get("pending_tools") and state.get("tool_round", 0) < MAX_TOOL_ROUNDS:
         return "tools"
-    return "track"
+    return END
 
 
-async def track(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+def _take_turn(state: PersonaState, rt: AgentRuntime) -> None:
+    rt.step = state["step"]
+    for pending in state.get("pending") or []:
+        rt.add_message(Message.model_validate(pending))
+
+
+async def _reply(state: PersonaState, rt: AgentRuntime, round_: int,
+                 **update: Any) -> dict[str, Any]:
+    """The model's reply to the current context; the act ends here unless it called tools
+    with tool rounds left."""
+    reply = await rt.respond(round_)
+    pending_tools = reply.model_dump(mode="json") if reply.tool_calls else None
+    update.update(last_reply=reply.content, pending_tools=pending_tools, tool_round=round_)
+    if pending_tools is None or round_ >= MAX_TOOL_ROUNDS:
+        update.update(await _finish_act(state, rt, reply.content))
+    return _saved(rt, **update)
+
+
+async def _finish_act(state: PersonaState, rt: AgentRuntime, reply: str) -> dict[str, Any]:
     """The task takes the reply; then end-of-act trackers (periodic probe rounds), which never
-    change the context."""
-    rt = runtime.context
+    change the context. Returns the state update."""
     update: dict[str, Any] = {}
     if state.get("turn") and rt.task is not None:
         turn = AgentTurn.model_validate(state["turn"])
-        rt.record_outcomes(await rt.task.record(turn, rt.step, state.get("last_reply") or ""))
+        rt.record_outcomes(await rt.task.record(turn, rt.step, reply))
         rt.turns += 1
         update = {"turn": None, "turns": rt.turns, "task": rt.task.state(),
                   "task_step": rt.step, "task_seq": rt.bus.seq}
     await rt.trackers.call("on_step", rt, rt.step, agent_id=rt.id, step=rt.step)
-    return {"seq": rt.bus.seq, **update}
+    return update
+
+
+# Nodes of the graph as it was before `act`: new acts never enter them, but a checkpoint
+# written then (a failure between two of them, a fork's state recorded as `track`'s) resumes
+# through them exactly as it would have.
+
+async def observe(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+    """Take the incoming turn into the context (earlier checkpoints only; see `act`)."""
+    rt = runtime.context
+    _take_turn(state, rt)
+    return _saved(rt, pending=None, tool_round=0, pending_tools=None)
+
+
+async def compact(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+    """Let memory act (earlier checkpoints only; see `act`)."""
+    rt = runtime.context
+    await rt.compact()
+    return _saved(rt)
+
+
+async def track(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+    """Finish the act (earlier checkpoints and forks' states only; see `act`)."""
+    rt = runtime.context
+    return {"seq": rt.bus.seq, **await _finish_act(state, rt, state.get("last_reply") or "")}
