@@ -136,6 +136,24 @@ class RunRecorder:
             self._truncate_after(keep_through_seq)
         self._fh = self.events_path.open("a", encoding="utf-8")
 
+    def resume_point(self, checkpoint_seq: int) -> int:
+        """The seq a resumed log is cut after: the last checkpoint's, or the last `run_start`'s
+        when that comes later (an attempt that failed or was killed inside its first act
+        keeps its start, so every attempt stays on record)."""
+        start = 0
+        if self.events_path.exists():
+            with self.events_path.open("rb") as fh:
+                for line in fh:
+                    if b'"run_start"' not in line:
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:  # a torn last line
+                        break
+                    if event.get("type") == "run_start":
+                        start = int(event.get("seq", 0))
+        return max(checkpoint_seq, start)
+
     def _truncate_after(self, seq: int) -> None:
         if not self.events_path.exists():
             return

@@ -132,7 +132,8 @@ class Run:
                        on_step: StepCallback | None) -> RunResult:
         resuming = self.recorder.events_path.exists()
         saved = {a.id: await self._saved_state(graph, a.id) for a in self.spec.agents}
-        keep = max((s.get("seq", 0) for s in saved.values()), default=0) if resuming else None
+        keep = (self.recorder.resume_point(max((s.get("seq", 0) for s in saved.values()),
+                                               default=0)) if resuming else None)
         self.recorder.open(keep_through_seq=keep)
         if keep is not None:
             truncate_cassette(self.recorder.cassette_path, keep)
