@@ -54,7 +54,7 @@ class RunManifest(BaseModel):
     probes' samples), per agent for agent, summarizer and notes."""
     scorers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """What scorers read with, by scorer name, as they report it: `activation` holds its
-    reader (model, GGUF sha256 or Hugging Face revision once loaded), its axis files with
+    reader (model, GGUF sha256, or an hf/ reader's weights sha256, once loaded), its axis files with
     their sha256 (configured, or found by the search) and layer (see
     scaffold.trackers.activation.ActivationRecord)."""
     rescores: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -33,7 +33,8 @@ class AxisFile(BaseModel):
     model: str
     """The model it was built on, as named at build time."""
     model_sha256: str
-    """That model's GGUF sha256 (or Hugging Face revision): the reader must have the same."""
+    """That model's GGUF sha256 (an hf/ model: a sha256 over its weight files); the reader
+    must have the same."""
     layers: list[int]
     layer: int
     """The axis's own scoring layer."""
@@ -72,7 +73,7 @@ def axis_file(path: str | Path) -> AxisFile:
 class ActivationSpec(Spec):
     """The `activation` scorer: the model that reads each scored text, and the axes its mean
     activation is projected onto. Recorded in the run's manifest with the reader's GGUF
-    sha256 (or Hugging Face revision) and each axis file's sha256."""
+    sha256 (an hf/ reader: a sha256 over its weight files) and each axis file's sha256."""
 
     reader: str = DEFAULT_READER
     """The reader: `local/<name or .gguf path>` (llama.cpp) or `hf/<repo>` (transformers).

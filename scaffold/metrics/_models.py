@@ -390,7 +390,7 @@ class ReaderSetting(_Out):
     pass (manifest `rescores`); `scores`: named by the score details only (older runs)."""
     reader: str
     reader_sha256: str | None = None
-    """GGUF sha256 or Hugging Face revision of the reader."""
+    """GGUF sha256 of the reader (an hf/ reader: sha256 over its weight files)."""
     layer: int | None = None
     """The configured layer; None: each axis file's own scoring layer."""
     axes: list[str] = Field(default_factory=list)

@@ -60,7 +60,7 @@ class ActivationRecord(BaseModel):
     reader_file: str | None = None
     """Its GGUF file or Hugging Face repository (None until it loaded: nothing read yet)."""
     reader_sha256: str | None = None
-    """GGUF sha256, or the Hugging Face revision (None until it loaded)."""
+    """GGUF sha256, or an hf/ reader's sha256 over its weight files (None until it loaded)."""
     layer: int | None = None
     """The configured layer; None: each axis's own scoring layer (`axes[].layer`)."""
     source: Literal["experiment", "search"]
