@@ -25,6 +25,7 @@ from scaffold.activations._reading import (
     ModelIdentity,
     Reading,
     check_layers,
+    fit_to_context,
 )
 from scaffold.errors import ModelError
 
@@ -160,14 +161,8 @@ class HFReader:
         chosen = check_layers(layers, self.identity.n_layers)
         start = time.perf_counter()
         span = self.text_tokens(text)
-        if not span:
-            raise ValueError("the text has no tokens")
-        if len(span) > self.n_ctx - 16:
-            raise ValueError(f"the text has {len(span)} tokens; the reader's context holds "
-                             f"{self.n_ctx}")
-        prefix = self.prompt_tokens(messages)
-        truncated = max(0, len(prefix) + len(span) - self.n_ctx)
-        prefix = prefix[truncated:]
+        prefix, truncated = fit_to_context(span, lambda: self.prompt_tokens(messages),
+                                           self.n_ctx)
         with self._lock:
             hidden = self._block_outputs(prefix + span, chosen)
         means = {layer: span_mean(hidden[layer], len(prefix)) for layer in chosen}

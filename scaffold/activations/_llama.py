@@ -18,6 +18,7 @@ from scaffold.activations._reading import (
     Reading,
     check_layers,
     common_prefix,
+    fit_to_context,
 )
 from scaffold.errors import ModelError
 
@@ -125,14 +126,8 @@ class LlamaCppReader:
         chosen = check_layers(layers, self.identity.n_layers)
         start = time.perf_counter()
         span = self.text_tokens(text)
-        if not span:
-            raise ValueError("the text has no tokens")
-        if len(span) > self.n_ctx - 16:
-            raise ValueError(f"the text has {len(span)} tokens; the reader's context holds "
-                             f"{self.n_ctx}")
-        prefix = self.prompt_tokens(messages)
-        truncated = max(0, len(prefix) + len(span) - self.n_ctx)
-        prefix = prefix[truncated:]
+        prefix, truncated = fit_to_context(span, lambda: self.prompt_tokens(messages),
+                                           self.n_ctx)
         with self._lock:
             evaluated, rows = self._evaluate(prefix, span, chosen)
         means = {layer: rows[layer].mean(axis=0) for layer in chosen}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -109,3 +109,20 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     while i < n and a[i] == b[i]:
         i += 1
     return i
+
+
+def fit_to_context(span: list[int], context: Callable[[], list[int]], n_ctx: int
+                   ) -> tuple[list[int], int]:
+    """The context tokens kept before `span` in an `n_ctx` window (cut from the left), and how
+    many were cut; `context` is tokenized only once the text is known to fit.
+
+    Raises:
+        ValueError: the text is empty, or too long for the window.
+    """
+    if not span:
+        raise ValueError("the text has no tokens")
+    if len(span) > n_ctx - 16:
+        raise ValueError(f"the text has {len(span)} tokens; the reader's context holds {n_ctx}")
+    prefix = context()
+    truncated = max(0, len(prefix) + len(span) - n_ctx)
+    return prefix[truncated:], truncated
