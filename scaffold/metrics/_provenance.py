@@ -3,7 +3,6 @@ records (the run's own scoring and each rescore pass), grouped across runs."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +13,6 @@ if TYPE_CHECKING:
     from scaffold.metrics._runs import RunLog
 
 SCORER = "activation"
-
-
-def _manifest(log: RunLog) -> dict[str, Any]:
-    try:
-        data = json.loads((log.path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _axis(entry: Any) -> str:
@@ -64,7 +55,7 @@ def reader_settings(logs: list[RunLog]) -> list[ReaderSetting]:
     the score details of runs recorded before manifests kept it."""
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for log in logs:
-        manifest = _manifest(log)
+        manifest = log.manifest
         record = (manifest.get("scorers") or {}).get(SCORER)
         keys = []
         if isinstance(record, dict):

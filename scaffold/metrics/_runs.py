@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,17 @@ class RunLog:
         name = self.spec.get("name")
         if name:
             return str(name)
-        manifest = self.path / "manifest.json"
+        return str(self.manifest.get("experiment", ""))
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """manifest.json as recorded (read once; {} when missing or unreadable): read as plain
+        data, so manifests of other versions load too."""
         try:
-            return str(json.loads(manifest.read_text(encoding="utf-8")).get("experiment", ""))
-        except (OSError, ValueError, AttributeError):
-            return ""
+            data = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
 
 def find_run_dirs(path: Path) -> list[Path]:
