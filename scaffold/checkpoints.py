@@ -26,10 +26,15 @@ class InlineSqliteSaver(SqliteSaver):
     """Called before every checkpoint write: the run flushes its event log and cassette here,
     so a checkpoint never refers to events that a kill -9 could still lose."""
 
+    on_checkpoint: list[Callable[[int], None]]
+    """Called before each checkpoint is written, with the event seq its state records (the
+    run saves the embedded model's KV states for that checkpoint here)."""
+
     def __init__(self, conn: sqlite3.Connection, **kwargs: Any):
         super().__init__(conn, **kwargs)
         self.serde = RedactingSerializer(self.serde)  # no known key is ever written
         self.before_write = []
+        self.on_checkpoint = []
 
     def _durable(self) -> None:
         for hook in self.before_write:
@@ -58,6 +63,10 @@ class InlineSqliteSaver(SqliteSaver):
                    new_versions: Any) -> Any:
         """Async form of put."""
         self._durable()
+        seq = (checkpoint.get("channel_values") or {}).get("seq")
+        if seq is not None:
+            for hook in self.on_checkpoint:
+                hook(int(seq))
         return self.put(config, checkpoint, metadata, new_versions)
 
     async def aput_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str,

@@ -44,6 +44,11 @@ class RunManifest(BaseModel):
     memory_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     """Per agent, the memory backends its condition expanded to, with their settings."""
     resumes: int = 0
+    inexact_resumes: list[int] = Field(default_factory=list)
+    """Steps from which a resume went on without the embedded model's saved KV states (none
+    saved for its checkpoint, or unreadable): the states were rebuilt in one pass, so replies
+    from there on can differ in their last bits from an uninterrupted run's. Empty: every
+    resume (if any) continued exactly."""
     failures: list[dict[str, Any]] = Field(default_factory=list)
     """Every failure of this run: when, at which step, and why (kept across resumes)."""
     tracker_errors: int = 0

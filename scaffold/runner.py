@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from scaffold.tasks.base import Task
 
 StepCallback = Callable[[int, int], None]
+log = logging.getLogger(__name__)
+KV_DIR = "kv"
+"""Folder of a run directory holding the embedded model's KV states for exact resume
+(`models/_kv_files.py`); deleted when the run is done."""
 
 
 @dataclass
@@ -132,8 +137,8 @@ class Run:
                        on_step: StepCallback | None) -> RunResult:
         resuming = self.recorder.events_path.exists()
         saved = {a.id: await self._saved_state(graph, a.id) for a in self.spec.agents}
-        keep = (self.recorder.resume_point(max((s.get("seq", 0) for s in saved.values()),
-                                               default=0)) if resuming else None)
+        checkpoint_seq = max((int(s.get("seq", 0)) for s in saved.values()), default=0)
+        keep = self.recorder.resume_point(checkpoint_seq) if resuming else None
         self.recorder.open(keep_through_seq=keep)
         if keep is not None:
             truncate_cassette(self.recorder.cassette_path, keep)
@@ -156,6 +161,14 @@ class Run:
             agents, trackers, unfinished, client = self._build(bus, cassette, saved,
                                                                manifest.scorers)
             self.client = client
+            kv_dir = self.run_dir / KV_DIR
+            if resuming and client.restore_local(kv_dir, checkpoint_seq) == "missing":
+                manifest.inexact_resumes.append(first_step)
+                log.warning("%s: resumed at step %d without saved KV states: replies from "
+                            "here on can differ from an uninterrupted run's", self.run_id,
+                            first_step)
+                self.recorder.write_manifest(manifest)
+            saver.on_checkpoint = [lambda seq: client.persist_local(kv_dir, seq)]
             task, start = self._task(client, agents, saved)
             for rt in unfinished:  # finish the act a failure interrupted, from its last node
                 await graph.ainvoke(None, {"configurable": {"thread_id": rt.id}}, context=rt,
@@ -176,6 +189,7 @@ class Run:
         bus.emit(RunEnd, step=max(rt.step for rt in agents), status="done")
         manifest.status = "done"
         self.recorder.write_manifest(manifest)
+        shutil.rmtree(self.run_dir / KV_DIR, ignore_errors=True)  # only a resume needs them
         self.recorder.close()
         return RunResult(self.run_dir, "done")
 

@@ -58,12 +58,10 @@ class LocalModelSpec(Spec):
     (half the cores generate, every core evaluates prompts)."""
     kv_state: bool = True
     """Each agent (and its summarizer, note writer, simulated user) continues from its own
-    previous call's KV state, and probes fork from it: only new tokens are evaluated. A run
-    with and without probes gives the same replies either way. Off: every call starts from an
-    empty cache (slower), so a run resumed after a kill continues bit-exactly; with it on, the
-    resumed agent's state is rebuilt in one pass and llama.cpp's numerics, which depend on how
-    evaluation was split into batches, can make later replies differ from an uninterrupted
-    run's (no step is lost or repeated either way)."""
+    previous call's KV state, and probes fork from it: only new tokens are evaluated; the
+    states are saved beside each step checkpoint (`<run>/kv/`), so a run resumed after a kill
+    continues bit-exactly. Off: every call starts from an empty cache (slower, nothing saved).
+    A run with and without probes gives the same replies either way."""
 
 
 def sampling_record(spec: ExperimentSpec) -> dict[str, Any]:

@@ -173,6 +173,9 @@ class StateBook:
     live: Owner | None = None
     """The owner whose state the model holds right now, unchanged since it was saved."""
     stats: StateStats = field(default_factory=StateStats)
+    versions: dict[Owner, int] = field(default_factory=dict)
+    """How many times each owner's state was saved (or put back from disk): a state persisted
+    at one version need not be written again until the version changes."""
 
     def resume(self, llama: Any, owner: Owner) -> None:
         """Before an owner's call: its own state (or an empty cache on its first call)."""
@@ -190,10 +193,17 @@ class StateBook:
 
     def save(self, llama: Any, owner: Owner) -> None:
         """After an owner's call: keep the state its call left."""
-        self.states[owner] = capture(llama)
-        self.round_bases.pop(owner, None)
+        self.put(owner, capture(llama))
         self.live = owner
         self.stats.saves += 1
+
+    def put(self, owner: Owner, snapshot: KvSnapshot) -> None:
+        """Make `snapshot` the owner's state (a save, or a state read back from disk)."""
+        self.states[owner] = snapshot
+        self.round_bases.pop(owner, None)
+        self.versions[owner] = self.versions.get(owner, 0) + 1
+        if self.live == owner:
+            self.live = None
 
     def fork(self, llama: Any, owner: Owner, shared: list[int]) -> None:
         """Before a measurement: the owner's state extended by the shared context `shared`
@@ -214,6 +224,7 @@ class StateBook:
         owners = [o for o in self.states if o[0] == run_id]
         for owner in owners:
             del self.states[owner]
+            self.versions.pop(owner, None)
         self.round_bases = {o: b for o, b in self.round_bases.items() if o[0] != run_id}
         if self.live is not None and self.live[0] == run_id:
             self.live = None

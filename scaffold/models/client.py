@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import scaffold  # noqa: F401  (must precede litellm)
@@ -170,6 +171,22 @@ class ModelClient:
         local = sys.modules.get("scaffold.models.local")
         if local is not None and self.run_id:
             local.release_run(self.run_id)
+
+    def persist_local(self, directory: Path, seq: int) -> None:
+        """Save the KV states this run's calls left in loaded local models, as the generation
+        of the checkpoint at event `seq` (nothing when KV state is off or nothing is held)."""
+        local = sys.modules.get("scaffold.models.local")
+        if local is not None and self.run_id and (self.local is None or self.local.kv_state):
+            local.persist_run(self.run_id, directory, seq)
+
+    def restore_local(self, directory: Path, seq: int) -> str:
+        """Put back the KV states saved for the checkpoint at event `seq` (see
+        `local.restore_run`: "exact", "none" or "missing")."""
+        if not self.run_id or not directory.is_dir():
+            return "none"
+        from scaffold.models import local
+
+        return str(local.restore_run(self.run_id, directory, seq))
 
     def _endpoint_kwargs(self, model: str) -> dict[str, Any]:
         """api_base and api_key for a model with a configured endpoint (none otherwise).

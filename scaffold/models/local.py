@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import hashlib
+import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 
 # scaffold first: importing it sets LITELLM_LOCAL_MODEL_COST_MAP, which litellm reads at import.
 from scaffold.errors import ModelError
+from scaffold.models import _kv_files
 from scaffold.models._kv_state import Owner, StateBook
 from scaffold.models._local_run import run as _run
 from scaffold.models._local_tools import content_text, parse_tool_calls, with_tools
@@ -36,6 +40,7 @@ _MIN_N_CTX = 256
 DEFAULT_SEED = 0
 _MESSAGE_KEYS = ("role", "content", "name")
 _assemble_lock = threading.Lock()
+log = logging.getLogger(__name__)
 __all__ = ["EMBEDDED_BUNDLE", "GgufBundle", "LocalModelHandler", "assemble", "cache_dir",
            "default_model_path", "is_verified", "part_paths", "register_local_provider",
            "resolve_model_path", "thread_counts"]
@@ -302,6 +307,91 @@ def release_run(run_id: str) -> None:
     for model in loaded:
         with model.lock:
             model.book.release(run_id)
+    _persisted.pop(run_id, None)
+
+
+_persisted: dict[str, dict[tuple[tuple[Path, int, int], Owner], tuple[int, str]]] = {}
+"""By run id: the version and file of each owner's state already on disk."""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text) or "_"
+
+
+def persist_run(run_id: str, directory: Path, seq: int) -> bool:
+    """Write the KV states a run's calls have left, as the generation of the checkpoint at
+    event `seq` (see `_kv_files`); states unchanged since the last generation are not written
+    again. Returns False (writing nothing) when the run holds no state in any loaded model.
+    """
+    with _models_lock:
+        loaded = list(_models.items())
+    held = []
+    for key, model in loaded:
+        with model.lock:
+            owners = [(o, s, model.book.versions.get(o, 0))
+                      for o, s in model.book.states.items() if o[0] == run_id]
+        if owners:
+            held.append((key, owners))
+    if not held:
+        return False
+    directory.mkdir(parents=True, exist_ok=True)
+    done = _persisted.setdefault(run_id, {})
+    models = []
+    for key, owners in held:
+        path, n_ctx, n_threads = key
+        tag = hashlib.sha256(f"{path}:{n_ctx}:{n_threads}".encode()).hexdigest()[:8]
+        files = []
+        for owner, snapshot, version in owners:
+            written = done.get((key, owner))
+            if written is None or written[0] != version or not (directory / written[1]).exists():
+                name = f"{tag}.{_slug(owner[1])}.{_slug(owner[2])}.s{seq}.kv"
+                _kv_files.write_snapshot(directory / name, snapshot)
+                written = done[(key, owner)] = (version, name)
+            files.append(_kv_files.OwnerFile(agent=owner[1], role=owner[2], file=written[1],
+                                             n_tokens=snapshot.n_tokens, size=snapshot.size))
+        models.append(_kv_files.ModelStates(path=str(path), size=path.stat().st_size,
+                                            n_ctx=n_ctx, n_threads=n_threads, owners=files))
+    _kv_files.write_generation(directory, _kv_files.Generation(seq=seq, models=models))
+    return True
+
+
+def restore_run(run_id: str, directory: Path, seq: int) -> str:
+    """Put back the KV states a run had at its checkpoint at event `seq`, before it resumes.
+
+    Later generations (an attempt killed after its checkpoint) are deleted. Returns "exact"
+    (every state put back: the run continues bit-exactly), "none" (the run never saved a
+    state: nothing to put back) or "missing" (saved states exist, but none for this
+    checkpoint, or they cannot be read or loaded: each owner's state is rebuilt in one pass
+    at its next call, and later replies can differ from an uninterrupted run's).
+    """
+    if not directory.is_dir() or not _kv_files.generations(directory):
+        return "none"
+    _kv_files.prune(directory, keep_through=seq)
+    generation = _kv_files.read_generation(directory, seq)
+    if generation is None:
+        return "missing"
+    restored: list[tuple[_LoadedModel, tuple[Path, int, int], Owner, Any, str]] = []
+    try:
+        for states in generation.models:
+            path = Path(states.path)
+            if not path.is_file() or path.stat().st_size != states.size:
+                return "missing"
+            key = (path, states.n_ctx, states.n_threads)
+            model = _load(path, {"n_ctx": states.n_ctx, "n_threads": states.n_threads})
+            dtype = model.llama.input_ids.dtype
+            for owned in states.owners:
+                snapshot = _kv_files.read_snapshot(directory / owned.file, dtype)
+                restored.append((model, key, (run_id, owned.agent, owned.role), snapshot,
+                                 owned.file))
+    except (OSError, ValueError, ModelError) as exc:
+        log.warning("saved KV states of %s not restored: %s", run_id, exc)
+        return "missing"
+    done = _persisted.setdefault(run_id, {})
+    for model, key, owner, snapshot, name in restored:
+        with model.lock:
+            model.book.put(owner, snapshot)
+            done[(key, owner)] = (model.book.versions[owner], name)
+    return "exact"
 
 
 def _generate(model: str, messages: list[dict[str, Any]], params: dict[str, Any],
