@@ -1,4 +1,4 @@
-"""The persona agent: one node per act (observe, compact, respond, track), tools in a loop."""
+"""The persona agent: one node per act, tool rounds routed from it by Command."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from agents.persona.nodes import act, after_reply, compact, observe, respond, tools, track
+from agents.persona.nodes import act, compact, observe, respond, tools, track
 from agents.persona.state import PersonaState
 from scaffold.registry import register
 from scaffold.runtime import AgentRuntime
@@ -16,21 +16,20 @@ from scaffold.runtime import AgentRuntime
 def build_graph(checkpointer: Any = None) -> Any:
     """Compile the graph; pass a LangGraph checkpointer to make steps resumable.
 
-    An act is one superstep, `act`; a reply that calls tools adds `tools` then `respond` per
-    round. `observe`, `compact` and `track` are the nodes of the earlier four-node act: no new
-    act enters them, they keep checkpoints written then resumable.
+    An act is one superstep, `act`; a reply that calls tools routes on to `tools` then
+    `respond` per round (by `Command`, no conditional edge). `observe`, `compact` and `track`
+    are the nodes of the earlier four-node act: no new act enters them, they keep checkpoints
+    written then resumable.
     """
     builder = StateGraph(PersonaState, context_schema=AgentRuntime)
-    builder.add_node("act", act)
+    builder.add_node("act", act, destinations=("tools",))
     builder.add_node("tools", tools)
-    builder.add_node("respond", respond)
+    builder.add_node("respond", respond, destinations=("tools",))
     builder.add_node("observe", observe)
     builder.add_node("compact", compact)
     builder.add_node("track", track)
     builder.add_edge(START, "act")
-    builder.add_conditional_edges("act", after_reply, ["tools", END])
     builder.add_edge("tools", "respond")
-    builder.add_conditional_edges("respond", after_reply, ["tools", END])
     builder.add_edge("observe", "compact")
     builder.add_edge("compact", "respond")
     builder.add_edge("track", END)

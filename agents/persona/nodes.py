@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.graph import END
+from langgraph.types import Command
 from langgraph.runtime import Runtime
 
 from agents.persona.state import PersonaState
@@ -21,7 +22,7 @@ def _saved(rt: AgentRuntime, **update: Any) -> dict[str, Any]:
     return {"memory": rt.stack.snapshot(), "seq": rt.bus.seq, **update}
 
 
-async def act(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+async def act(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any] | Command:
     """A whole act in one node: take the incoming turn into the context, let memory act if the
     next input would overflow (probes run around it), call the model, and finish the act
     unless the reply called tools.
@@ -36,7 +37,8 @@ async def act(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, 
     return await _reply(state, rt, 0, pending=None)
 
 
-async def respond(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str, Any]:
+async def respond(state: PersonaState, runtime: Runtime[AgentRuntime]
+                  ) -> dict[str, Any] | Command:
     """Call the agent's model again after a tool round (and finish the act unless it calls
     tools again)."""
     return await _reply(state, runtime.context, state.get("tool_round", 0))
@@ -50,14 +52,6 @@ async def tools(state: PersonaState, runtime: Runtime[AgentRuntime]) -> dict[str
     return _saved(rt, tool_round=round_ + 1, pending_tools=None)
 
 
-async def after_reply(state: PersonaState) -> str:
-    """Tools when the reply called some (at most MAX_TOOL_ROUNDS per step), else the act is
-    over. (A coroutine: LangGraph runs a plain function in a thread pool, a hop per step.)"""
-    if state.get("pending_tools") and state.get("tool_round", 0) < MAX_TOOL_ROUNDS:
-        return "tools"
-    return END
-
-
 def _take_turn(state: PersonaState, rt: AgentRuntime) -> None:
     rt.step = state["step"]
     for pending in state.get("pending") or []:
@@ -65,15 +59,18 @@ def _take_turn(state: PersonaState, rt: AgentRuntime) -> None:
 
 
 async def _reply(state: PersonaState, rt: AgentRuntime, round_: int,
-                 **update: Any) -> dict[str, Any]:
+                 **update: Any) -> dict[str, Any] | Command:
     """The model's reply to the current context; the act ends here unless it called tools
-    with tool rounds left."""
+    with tool rounds left (at most MAX_TOOL_ROUNDS per step): then a `Command` goes on to
+    `tools`. (Routing by the node's own result: a conditional edge re-reads the whole state,
+    window included, on every act.)"""
     reply = await rt.respond(round_)
     pending_tools = reply.model_dump(mode="json") if reply.tool_calls else None
     update.update(last_reply=reply.content, pending_tools=pending_tools, tool_round=round_)
     if pending_tools is None or round_ >= MAX_TOOL_ROUNDS:
         update.update(await _finish_act(state, rt, reply.content))
-    return _saved(rt, **update)
+        return _saved(rt, **update)
+    return Command(update=_saved(rt, **update), goto="tools")
 
 
 async def _finish_act(state: PersonaState, rt: AgentRuntime, reply: str) -> dict[str, Any]:
