@@ -48,10 +48,10 @@ class MemoryStack:
         self.shares = shares or {}
         self.window = ContextWindow()
         self.guard = BudgetGuard()
-        self._window_memo: tuple[tuple[Message, ...], TokenCounter | None, int,
-                                 list[dict[str, Any]]] = ((), None, 0, [])
+        self._window_memo: tuple[tuple[Message, ...], TokenCounter | None, int, list[int],
+                                 list[dict[str, Any]]] = ((), None, 0, [], [])
         """The window's messages when last projected, the counter and token total of that
-        projection, and the messages as JSON (see `_window_view`)."""
+        projection, each message's tokens, and the messages as JSON (see `_window_view`)."""
         for backend in backends:
             if hasattr(backend, "counter"):
                 backend.counter = counter  # count renders with the agent's own tokenizer
@@ -116,21 +116,41 @@ class MemoryStack:
     def _window_view(self) -> tuple[int, list[dict[str, Any]]]:
         """Tokens of the window's messages and the messages as JSON (read-only dicts), built
         again only for messages the window did not hold at the last call: a step takes several
-        model inputs and snapshots of a window that at most grew at its end. (Messages are
-        frozen, and the memo holds them, so an unchanged tuple means unchanged content.)"""
+        model inputs and snapshots of a window that grew at its end or lost messages to memory
+        (the token total is a plain sum over messages, see `TokenCounter.messages`). Messages
+        are frozen and the memo holds them, so the same object means the same content."""
         messages = tuple(self.window.messages)
-        held, counter, tokens, dumped = self._window_memo
+        held, counter, total, tokens, dumped = self._window_memo
         if messages is held or (messages == held and counter is self.counter):
-            return tokens, dumped
-        if counter is self.counter and messages[:len(held)] == held:  # appended to
-            new = messages[len(held):]
-            tokens += self.counter.messages([m.to_model() for m in new])
-            dumped = dumped + [m.to_json() for m in new]
-        else:
-            tokens = self.counter.messages([m.to_model() for m in messages])
-            dumped = [m.to_json() for m in messages]
-        self._window_memo = (messages, self.counter, tokens, dumped)
-        return tokens, dumped
+            return total, dumped
+        if counter is not self.counter:
+            held, tokens, dumped = (), [], []
+        if messages[:len(held)] == held:  # appended to
+            new_tokens = [self.counter.message(m.to_model()) for m in messages[len(held):]]
+            tokens = tokens + new_tokens
+            dumped = dumped + [m.to_json() for m in messages[len(held):]]
+        else:  # evicted (and maybe appended): keep what each held message cost
+            index = {id(m): i for i, m in enumerate(held)}
+            tokens, dumped = self._reprojected(messages, held, index, tokens, dumped)
+        total = sum(tokens)
+        self._window_memo = (messages, self.counter, total, tokens, dumped)
+        return total, dumped
+
+    def _reprojected(self, messages: tuple[Message, ...], held: tuple[Message, ...],
+                     index: dict[int, int], tokens: list[int], dumped: list[dict[str, Any]]
+                     ) -> tuple[list[int], list[dict[str, Any]]]:
+        """Each message's tokens and JSON, taken from the last projection where it held the
+        same message object."""
+        new_tokens, new_dumped = [], []
+        for message in messages:
+            i = index.get(id(message))
+            if i is not None and held[i] is message:
+                new_tokens.append(tokens[i])
+                new_dumped.append(dumped[i])
+            else:
+                new_tokens.append(self.counter.message(message.to_model()))
+                new_dumped.append(message.to_json())
+        return new_tokens, new_dumped
 
     def prompt_tokens(self) -> int:
         """Tokens of the next model input."""

@@ -63,3 +63,24 @@ def test_message_copy_with_update_projects_the_new_content() -> None:
     assert copy.to_model()["content"] == "changed"
     assert copy.to_json()["content"] == "changed"
     assert original.to_json()["content"] != "changed"
+
+
+def test_window_view_stays_fresh_through_random_evictions_and_insertions() -> None:
+    import random
+
+    rng = random.Random(7)
+    stack = MemoryStack("You are Nova.", [WindowMemory()], COUNTER, budget_tokens=4000)
+    made = 0
+    for _ in range(60):
+        action = rng.random()
+        if action < 0.5 or not stack.window.messages:
+            stack.observe([_msg(made, "x " * rng.randint(1, 30))])
+            made += 1
+        elif action < 0.8:
+            ids = {m.id for m in stack.window.messages if rng.random() < 0.3}
+            stack.window.evict(ids)
+        else:  # a summary put in front, as summarizing memories do
+            stack.window.messages = [_msg(1000 + made, "summary " * rng.randint(1, 9)),
+                                     *stack.window.messages[rng.randint(0, 3):]]
+            made += 1
+        _assert_fresh(stack)
