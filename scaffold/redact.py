@@ -55,9 +55,31 @@ def _environment() -> list[tuple[str, bool, Any]]:
     return out
 
 
+_secrets_memo: tuple[dict[Any, Any], frozenset[str], list[str]] | None = None
+"""The environment and declared names `secret_values` last read, and what it returned."""
+
+
 def secret_values() -> list[str]:
     """Values of environment variables whose names look secret or were declared secret (8+
-    characters long), longest first."""
+    characters long), longest first (a shared list: do not change it).
+
+    Read again only when the environment or the declared names changed since the last call
+    (comparing the stored environment with a copy is one pass in C over objects that are
+    mostly identical; this runs for every text a run writes).
+    """
+    global _secrets_memo
+    stored = getattr(os.environ, "_data", None)
+    memo = _secrets_memo
+    if stored is not None and memo is not None and memo[1] == _declared and memo[0] == stored:
+        return memo[2]
+    values = _read_secret_values()
+    if stored is not None:
+        _secrets_memo = (dict(stored), frozenset(_declared), values)
+    return values
+
+
+def _read_secret_values() -> list[str]:
+    """`secret_values`, read from the environment now."""
     decode = getattr(os.environ, "decodevalue", None) if hasattr(os.environ, "_data") else None
     values = set()
     for name, secret, value in _environment():

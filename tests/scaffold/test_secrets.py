@@ -170,3 +170,23 @@ def test_every_sink_masks_keys_from_any_source(tmp_path: Path,
     for path in tmp_path.iterdir():
         assert b"hf-secret-value-77aa" not in path.read_bytes(), path
     assert "Jane Researcher" in recorder.manifest_path.read_text()
+
+
+def test_known_keys_follow_every_change_to_the_environment(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    # secret_values is memoized on the environment: a key set, changed, removed or declared
+    # after an earlier call must be masked (or no longer masked) at once
+    from scaffold.redact import redact_known, treat_as_secret
+
+    monkeypatch.delenv("SCAFFOLD_TEST_API_KEY", raising=False)
+    assert redact_known("value sk-first-1234567") == "value sk-first-1234567"
+    monkeypatch.setenv("SCAFFOLD_TEST_API_KEY", "sk-first-1234567")
+    assert redact_known("value sk-first-1234567") == "value ***"
+    monkeypatch.setenv("SCAFFOLD_TEST_API_KEY", "sk-second-7654321")
+    assert redact_known("sk-first-1234567 sk-second-7654321") == "sk-first-1234567 ***"
+    monkeypatch.delenv("SCAFFOLD_TEST_API_KEY")
+    assert redact_known("sk-second-7654321") == "sk-second-7654321"
+    monkeypatch.setenv("SCAFFOLD_PLAIN_NAME", "opaque-credential-value")
+    assert redact_known("opaque-credential-value") == "opaque-credential-value"
+    treat_as_secret("SCAFFOLD_PLAIN_NAME")
+    assert redact_known("opaque-credential-value") == "***"
