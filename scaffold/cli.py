@@ -448,6 +448,9 @@ def report(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Draw every figure again instead of reusing those drawn before "
                            "from the same data (kept in the Scaffold cache directory).")] = False,
+    runs: Annotated[bool, typer.Option(
+        "--runs/--no-runs", help="Include each run's own section (curves, memory tables, "
+                                 "probe answers); --no-runs for studies of many runs.")] = True,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
     from scaffold.metrics import MetricsSettings
@@ -461,7 +464,7 @@ def report(
         if fmt == "json":
             typer.echo(metrics_json(directory, settings))
             return
-        files = write_report(directory, fmt, settings, skipped, jobs, not no_cache)
+        files = write_report(directory, fmt, settings, skipped, jobs, not no_cache, runs)
     except ScaffoldError as exc:
         _fail(exc, 1)
         return

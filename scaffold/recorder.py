@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import platform
@@ -98,15 +99,32 @@ def repair_jsonl(path: Path) -> None:
         fh.truncate(data.rfind(b"\n") + 1)
 
 
+def event_log(run_dir: Path) -> Path:
+    """A run directory's event log: `events.jsonl`, or `events.jsonl.gz` when only that is
+    there (logs of finished runs compressed for shipping, read by reports)."""
+    plain = run_dir / "events.jsonl"
+    packed = run_dir / "events.jsonl.gz"
+    return packed if not plain.exists() and packed.exists() else plain
+
+
 def read_events(path: Path) -> list[Event]:
-    """All events of a run, in seq order; a torn last line is ignored.
+    """All events of a run, in seq order; a torn last line is ignored. A path ending in `.gz`
+    is read as gzip.
 
     Raises:
         RunDirError: missing file, or a corrupt line before the end.
     """
     if not path.exists():
         raise RunDirError(f"no event log at {path}: not a scaffold run directory")
-    lines = path.read_bytes().splitlines()
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read()
+        except (OSError, EOFError) as exc:
+            raise RunDirError(f"{path}: not a whole gzip file ({exc})") from None
+    else:
+        raw = path.read_bytes()
+    lines = raw.splitlines()
     events = []
     for i, line in enumerate(lines):
         if not line.strip():

@@ -37,9 +37,10 @@ from scaffold.metrics._models import (
     ScorerMetrics,
 )
 from scaffold.metrics._provenance import reader_settings
-from scaffold.recorder import read_events
+from scaffold.recorder import event_log, read_events
 
 EVENTS_FILE = "events.jsonl"
+PACKED_EVENTS_FILE = "events.jsonl.gz"
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,18 @@ class RunLog:
 
 
 def find_run_dirs(path: Path) -> list[Path]:
-    """Run directories at or under `path` (any directory holding an events.jsonl).
+    """Run directories at or under `path` (any directory holding an events.jsonl, or an
+    events.jsonl.gz: see `recorder.event_log`).
 
     Raises:
         RunDirError: `path` does not exist or holds no event log.
     """
     if not path.is_dir():
         raise RunDirError(f"no such directory: {path}")
-    if (path / EVENTS_FILE).is_file():
+    if any((path / name).is_file() for name in (EVENTS_FILE, PACKED_EVENTS_FILE)):
         return [path]
-    found = sorted(p.parent for p in path.rglob(EVENTS_FILE) if p.is_file())
+    found = sorted({p.parent for name in (EVENTS_FILE, PACKED_EVENTS_FILE)
+                    for p in path.rglob(name) if p.is_file()})
     if not found:
         raise RunDirError(f"no runs under {path}: no {EVENTS_FILE} found")
     return found
@@ -108,7 +111,7 @@ def load_runs(path: Path, skipped: list[str] | None = None) -> list[RunLog]:
     logs = []
     for run_dir in find_run_dirs(path):
         try:
-            logs.append(RunLog(run_dir, read_events(run_dir / EVENTS_FILE)))
+            logs.append(RunLog(run_dir, read_events(event_log(run_dir))))
         except RunDirError as exc:
             if skipped is None:
                 raise

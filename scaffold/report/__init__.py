@@ -21,7 +21,7 @@ ReportFormat = Literal["html", "md"]
 def write_report(path: Path, fmt: ReportFormat = "html",
                  settings: MetricsSettings | None = None,
                  skipped: list[str] | None = None, workers: int | None = None,
-                 cache: bool = True) -> list[Path]:
+                 cache: bool = True, runs: bool = True) -> list[Path]:
     """Write report.html (or report.md and its PNG figures) into `path`.
 
     Args:
@@ -34,6 +34,8 @@ def write_report(path: Path, fmt: ReportFormat = "html",
             The output is the same for any number.
         cache: reuse figures drawn before from the same data and code (kept under the
             Scaffold cache directory, see `scaffold.report._figure_cache`), and keep new ones.
+        runs: include each run's own section (False for studies of many runs: the
+            conditions, survival and event-delta sections are the same either way).
 
     Returns:
         The files written, the report first.
@@ -48,10 +50,10 @@ def write_report(path: Path, fmt: ReportFormat = "html",
     if fmt == "md":
         md = MarkdownWriter(title, path, workers, figures)
         target = path / "report.md"
-        target.write_text(write_document(md, metrics, logs), encoding="utf-8")
+        target.write_text(write_document(md, metrics, logs, runs), encoding="utf-8")
         return [target, *md.files]
     target = path / "report.html"
-    page = write_document(HtmlWriter(title, workers, figures), metrics, logs)
+    page = write_document(HtmlWriter(title, workers, figures), metrics, logs, runs)
     target.write_text(page, encoding="utf-8")
     return [target]
 

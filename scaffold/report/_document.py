@@ -53,8 +53,10 @@ SECTIONS = (("Conditions", "conditions"), ("Half-life survival", "half-life"),
             ("Event deltas", "event-deltas"), ("Runs", "runs"))
 
 
-def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLog]) -> str:
-    """Write the whole report and return the rendered document."""
+def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLog],
+                   runs: bool = True) -> str:
+    """Write the whole report and return the rendered document; `runs=False` leaves out the
+    per-run sections (for studies of many runs: the rest is computed from the same runs)."""
     s = metrics.settings
     doc.paragraph(f"Source: {metrics.source} · {len(metrics.runs)} run(s) · smoothing window "
                   f"{s.smooth_steps} steps (centred) · {round(100 * s.confidence)}% bootstrap "
@@ -67,9 +69,14 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
     if metrics.skipped:
         doc.paragraph(f"Left out: {len(metrics.skipped)} run(s) with a damaged event log. "
                       + " ".join(metrics.skipped))
-    doc.links([(title, anchor) for title, anchor in SECTIONS])
+    doc.links([(title, anchor) for title, anchor in SECTIONS if runs or anchor != "runs"])
     labels = {"activation": axis_label([e for log in logs for e in log.events])}
     _conditions(doc, metrics, labels)
+    if not runs:
+        doc.paragraph(f"Per-run sections (identity curves, memory tables and probe answers of "
+                      f"each of the {len(metrics.runs)} runs) are left out of this report; "
+                      "`scaffold report` without `--no-runs` writes them.")
+        return doc.render()
     doc.heading(2, "Runs", "runs")
     doc.links([(r.run_id, f"run-{slug(r.run_id)}") for r in metrics.runs])
     events = {log.run_id: log.events for log in logs}

@@ -300,3 +300,39 @@ def test_figures_drawn_before_from_the_same_data_are_reused(
     assert runner.invoke(app, ["report", str(first), "--format", "md", "--jobs", "1",
                                "--no-cache"]).exit_code == 0
     assert len(drawn) >= len(pngs)
+
+
+def test_a_gzipped_event_log_reports_the_same_numbers(run_dir: Path, tmp_path: Path) -> None:
+    import gzip
+
+    plain = runner.invoke(app, ["report", str(run_dir), "--format", "json"])
+    packed = tmp_path / "packed" / run_dir.name
+    packed.mkdir(parents=True)
+    (packed / "events.jsonl.gz").write_bytes(
+        gzip.compress((run_dir / "events.jsonl").read_bytes()))
+    for where in (packed, packed.parent):  # the run itself, and a directory of runs
+        result = runner.invoke(app, ["report", str(where), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        ours, theirs = json.loads(result.stdout), json.loads(plain.stdout)
+        for data in (ours, theirs):  # where the runs were read from
+            data.pop("source")
+            for run in data["runs"]:
+                run.pop("path")
+        assert ours == theirs
+    (packed / "events.jsonl.gz").write_bytes(
+        gzip.compress((run_dir / "events.jsonl").read_bytes())[:-40])  # a torn copy
+    torn = runner.invoke(app, ["report", str(packed), "--format", "md"])
+    assert torn.exit_code == 1 and "not a whole gzip file" in torn.output
+
+
+def test_no_runs_leaves_out_the_per_run_sections_and_nothing_else(run_dir: Path) -> None:
+    full = runner.invoke(app, ["report", str(run_dir), "--format", "md", "--no-cache"])
+    assert full.exit_code == 0, full.output
+    whole = (run_dir / "report.md").read_text(encoding="utf-8")
+    short = runner.invoke(app, ["report", str(run_dir), "--format", "md", "--no-runs"])
+    assert short.exit_code == 0, short.output
+    brief = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "## Runs" in whole and "## Runs" not in brief and "#### Probe answers" not in brief
+    assert "are left out of this report" in brief
+    head = whole[:whole.index('<a id="runs"')]
+    assert head.split("## Conditions", 1)[1] in brief  # the study-level sections are the same
