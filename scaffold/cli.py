@@ -484,16 +484,21 @@ def export(
         "--inspect", help="Write <run id>.eval, an Inspect AI log (agents as samples, "
                           "transcripts, identity scores, memory and probe events), into each "
                           "run directory (needs inspect-ai).")] = False,
+    pack: Annotated[Optional[Path], typer.Option(
+        "--pack", help="Write each run's event log gzipped and its manifest into this folder "
+                       "(same layout): what `scaffold report` needs, to ship with a study.")
+    ] = None,
 ) -> None:
-    """Export event logs as flat tables for analysis, or as Inspect AI logs."""
-    from scaffold.report import export_inspect, export_parquet
+    """Export event logs as flat tables for analysis, as Inspect AI logs, or packed to ship."""
+    from scaffold.report import export_inspect, export_parquet, pack_runs
 
     _run_dir_arg(directory)
-    if not (parquet or inspect):
-        _fail(ScaffoldError("choose what to export: --parquet and/or --inspect"), 2)
+    if not (parquet or inspect or pack):
+        _fail(ScaffoldError("choose what to export: --parquet, --inspect and/or --pack DIR"), 2)
     skipped: list[str] = []
     try:
-        files = export_parquet(directory, skipped) if parquet else []
+        files = pack_runs(directory, pack) if pack is not None else []
+        files += export_parquet(directory, skipped) if parquet else []
         if inspect:
             left_out: list[str] = []
             files += export_inspect(directory, left_out)

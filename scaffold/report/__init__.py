@@ -10,10 +10,11 @@ from scaffold.report._document import write_document
 from scaffold.report._export import MissingDependency, export_parquet
 from scaffold.report._figure_cache import FigureCache
 from scaffold.report._inspect import export_inspect
+from scaffold.report._pack import pack_runs
 from scaffold.report._writers import HtmlWriter, MarkdownWriter
 
 __all__ = ["MissingDependency", "ReportFormat", "export_inspect", "export_parquet", "metrics_json",
-           "write_report"]
+           "pack_runs", "write_report"]
 
 ReportFormat = Literal["html", "md"]
 

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -336,3 +337,30 @@ def test_no_runs_leaves_out_the_per_run_sections_and_nothing_else(run_dir: Path)
     assert "are left out of this report" in brief
     head = whole[:whole.index('<a id="runs"')]
     assert head.split("## Conditions", 1)[1] in brief  # the study-level sections are the same
+
+
+def test_packed_runs_report_the_same_numbers_and_pack_reproducibly(run_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    (run_dir / "manifest.json").write_text('{"run_id": "x"}', encoding="utf-8")
+    study = run_dir.parent
+    first = runner.invoke(app, ["export", str(study), "--pack", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    packed = tmp_path / "a" / run_dir.name
+    assert sorted(p.name for p in packed.iterdir()) == ["events.jsonl.gz", "manifest.json"]
+    time.sleep(1.1)  # a gzip header with a timestamp would now differ
+    runner.invoke(app, ["export", str(study), "--pack", str(tmp_path / "b")])
+    again = tmp_path / "b" / run_dir.name / "events.jsonl.gz"
+    assert again.read_bytes() == (packed / "events.jsonl.gz").read_bytes()
+    repacked = runner.invoke(app, ["export", str(tmp_path / "a"), "--pack", str(tmp_path / "c")])
+    assert repacked.exit_code == 0  # packed runs pack again (copied as they are)
+    assert (tmp_path / "c" / run_dir.name / "events.jsonl.gz").read_bytes() == again.read_bytes()
+    ours = json.loads(runner.invoke(app, ["report", str(tmp_path / "a"), "--format",
+                                          "json"]).stdout)
+    theirs = json.loads(runner.invoke(app, ["report", str(run_dir), "--format", "json"]).stdout)
+    for data in (ours, theirs):
+        data.pop("source")
+        for run in data["runs"]:
+            run.pop("path")
+    assert ours == theirs
+    inside = runner.invoke(app, ["export", str(run_dir), "--pack", str(run_dir / "out")])
+    assert inside.exit_code == 1 and "lies inside the run" in inside.output
