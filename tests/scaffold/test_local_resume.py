@@ -68,3 +68,38 @@ def test_a_resumed_run_replies_as_the_uninterrupted_run(tmp_path: Path, kv_state
     assert manifest["inexact_resumes"] == []
     assert not (resumed / "kv").exists()  # only an unfinished run keeps its states
     assert _agent(resumed) == _agent(whole)
+
+
+SELFCHAT = EXAMPLE.parent / "selfchat.yaml"
+
+
+@pytest.mark.slow
+def test_a_resumed_self_chat_replies_as_the_uninterrupted_one(tmp_path: Path) -> None:
+    # two agents on one model, each with its own summarizer: every owner's state is saved
+    # and put back, not just the first agent's
+    def config(name: str) -> tuple[Path, Path]:
+        data = yaml.safe_load(SELFCHAT.read_text(encoding="utf-8"))
+        runs = tmp_path / name / "runs"
+        data.update(steps=12, out=str(runs), local={"kv_state": True})  # 6 acts each
+        for agent in data["agents"]:
+            agent["memory"].update(budget_tokens=300)
+            agent["memory"]["summary"]["max_tokens"] = 32
+            agent["generation"]["max_tokens"] = 24
+        data["probes"].update(every=2, max_tokens=8)
+        (tmp_path / name).mkdir()
+        return write_config(tmp_path / name, data), runs
+
+    whole_config, runs = config("whole")
+    done = subprocess.run([sys.executable, "-m", "scaffold.cli", "run", str(whole_config)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    whole = next(runs.glob("*/*/events.jsonl")).parent
+    summarized = {m.agent_id for m in events_of(whole, "memory") if m.kind == "summarize"}
+    assert summarized == {"jfk", "nova"}
+    killed_config, runs = config("killed")
+    resumed = kill_then_resume(killed_config, runs, kill_after_lines=120)
+    starts = [e.step for e in events_of(resumed, "run_start")]
+    assert len(starts) == 2 and 1 < starts[1] < 12, starts
+    manifest = json.loads((resumed / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inexact_resumes"] == []
+    assert _agent(resumed) == _agent(whole)
