@@ -21,7 +21,7 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
-from scaffold.recorder import RunManifest, RunRecorder, read_events
+from scaffold.recorder import RunManifest, RunRecorder, event_log, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, probe_params, probe_seed, safe_score
 from scaffold.trackers.replies import reply_question
@@ -102,6 +102,9 @@ class Rescorer:
         manifest = RunRecorder(run_dir).read_manifest()
         if manifest is None:
             raise RunDirError(f"{run_dir}: no manifest.json; not a scaffold run directory")
+        if event_log(run_dir).suffix == ".gz":
+            raise RunDirError(f"{run_dir}: its event log is packed (events.jsonl.gz) and "
+                              "rescoring appends to it: unpack it first (gunzip -k)")
         data = (spec.model_dump(mode="json") if spec else dict(manifest.spec))
         if spec is None:
             data["activation"] = recorded_activation(manifest)

@@ -364,3 +364,13 @@ def test_packed_runs_report_the_same_numbers_and_pack_reproducibly(run_dir: Path
     assert ours == theirs
     inside = runner.invoke(app, ["export", str(run_dir), "--pack", str(run_dir / "out")])
     assert inside.exit_code == 1 and "lies inside the run" in inside.output
+
+
+def test_rescoring_a_packed_run_says_to_unpack_it(run_dir: Path, tmp_path: Path) -> None:
+    (run_dir / "manifest.json").write_text(json.dumps({
+        "run_id": run_dir.name, "experiment": "x", "seed": 0, "spec": {}, "versions": {}}),
+        encoding="utf-8")
+    runner.invoke(app, ["export", str(run_dir), "--pack", str(tmp_path / "packed")])
+    packed = tmp_path / "packed" / run_dir.name
+    result = runner.invoke(app, ["rescore", str(packed), "--scorer", "rules"])
+    assert result.exit_code != 0 and "unpack it first" in result.output, result.output
