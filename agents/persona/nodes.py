@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END
-from langgraph.types import Command
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from agents.persona.state import PersonaState
 from scaffold.messages import Message
