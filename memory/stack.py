@@ -124,33 +124,21 @@ class MemoryStack:
         if messages is held or (messages == held and counter is self.counter):
             return total, dumped
         if counter is not self.counter:
-            held, tokens, dumped = (), [], []
-        if messages[:len(held)] == held:  # appended to
-            new_tokens = [self.counter.message(m.to_model()) for m in messages[len(held):]]
-            tokens = tokens + new_tokens
-            dumped = dumped + [m.to_json() for m in messages[len(held):]]
-        else:  # evicted (and maybe appended): keep what each held message cost
-            index = {id(m): i for i, m in enumerate(held)}
-            tokens, dumped = self._reprojected(messages, held, index, tokens, dumped)
-        total = sum(tokens)
-        self._window_memo = (messages, self.counter, total, tokens, dumped)
-        return total, dumped
-
-    def _reprojected(self, messages: tuple[Message, ...], held: tuple[Message, ...],
-                     index: dict[int, int], tokens: list[int], dumped: list[dict[str, Any]]
-                     ) -> tuple[list[int], list[dict[str, Any]]]:
-        """Each message's tokens and JSON, taken from the last projection where it held the
-        same message object."""
+            held = ()
+        # the memo holds its messages alive, so an id found there is that same message
+        index = {id(m): i for i, m in enumerate(held)}
         new_tokens, new_dumped = [], []
         for message in messages:
             i = index.get(id(message))
-            if i is not None and held[i] is message:
-                new_tokens.append(tokens[i])
-                new_dumped.append(dumped[i])
-            else:
+            if i is None:
                 new_tokens.append(self.counter.message(message.to_model()))
                 new_dumped.append(message.to_json())
-        return new_tokens, new_dumped
+            else:
+                new_tokens.append(tokens[i])
+                new_dumped.append(dumped[i])
+        total = sum(new_tokens)
+        self._window_memo = (messages, self.counter, total, new_tokens, new_dumped)
+        return total, new_dumped
 
     def prompt_tokens(self) -> int:
         """Tokens of the next model input."""
