@@ -99,11 +99,16 @@ def repair_jsonl(path: Path) -> None:
         fh.truncate(data.rfind(b"\n") + 1)
 
 
+EVENTS_FILE = "events.jsonl"
+PACKED_EVENTS_FILE = "events.jsonl.gz"
+"""A finished run's event log compressed for shipping (`scaffold export --pack`)."""
+
+
 def event_log(run_dir: Path) -> Path:
     """A run directory's event log: `events.jsonl`, or `events.jsonl.gz` when only that is
     there (logs of finished runs compressed for shipping, read by reports)."""
-    plain = run_dir / "events.jsonl"
-    packed = run_dir / "events.jsonl.gz"
+    plain = run_dir / EVENTS_FILE
+    packed = run_dir / PACKED_EVENTS_FILE
     return packed if not plain.exists() and packed.exists() else plain
 
 
@@ -143,7 +148,7 @@ class RunRecorder:
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
-        self.events_path = run_dir / "events.jsonl"
+        self.events_path = run_dir / EVENTS_FILE
         self.manifest_path = run_dir / "manifest.json"
         self.cassette_path = run_dir / "cassette.jsonl"
         self.checkpoint_path = run_dir / "checkpoints.sqlite"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.events import Event, parse_event
+from scaffold.recorder import EVENTS_FILE
 
-EVENTS_FILE = "events.jsonl"
 CHUNK_BYTES = 1 << 20
 """Most bytes read from one log per poll, so a long log is consumed in bounded steps."""
 _RESCAN_EVERY = 10

@@ -37,10 +37,7 @@ from scaffold.metrics._models import (
     ScorerMetrics,
 )
 from scaffold.metrics._provenance import reader_settings
-from scaffold.recorder import event_log, read_events
-
-EVENTS_FILE = "events.jsonl"
-PACKED_EVENTS_FILE = "events.jsonl.gz"
+from scaffold.recorder import EVENTS_FILE, PACKED_EVENTS_FILE, event_log, read_events
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scaffold.errors import RunDirError
 from scaffold.metrics._runs import find_run_dirs
-from scaffold.recorder import event_log
+from scaffold.recorder import PACKED_EVENTS_FILE, event_log
 
 
 def pack_runs(directory: Path, out: Path) -> list[Path]:
@@ -36,7 +36,7 @@ def pack_runs(directory: Path, out: Path) -> list[Path]:
         target = out / (relative if relative.parts else Path(run_dir.resolve().name))
         target.mkdir(parents=True, exist_ok=True)
         log = event_log(run_dir)
-        packed = target / "events.jsonl.gz"
+        packed = target / PACKED_EVENTS_FILE
         if log.suffix == ".gz":
             shutil.copyfile(log, packed)
         else:
