@@ -137,16 +137,16 @@ def _replayed_variant(variants: list[ExperimentSpec], replay: Path) -> list[Expe
 
 def _report_run(result: RunResult) -> bool:
     """Print one run's summary; True when it finished."""
-    from scaffold.recorder import read_events
+    from scaffold.recorder import EVENTS_FILE, read_events
     from scaffold.run_summary import summarize_run
 
     run_dir = result.run_dir
     status = result.status
     if result.skipped:
         err.print(f"already done: {run_dir} (delete it to run again)", highlight=False)
-    if (run_dir / "events.jsonl").exists():
+    if (run_dir / EVENTS_FILE).exists():
         try:
-            _print_summary(summarize_run(read_events(run_dir / "events.jsonl")), run_dir)
+            _print_summary(summarize_run(read_events(run_dir / EVENTS_FILE)), run_dir)
         except ScaffoldError as exc:
             err.print(f"error: {exc}", highlight=False, soft_wrap=True)
     if status != "done":
@@ -324,10 +324,10 @@ def fork(
         asyncio.run(Run(spec, target).execute())
     except ScaffoldError as exc:
         _fail(exc, 1)
-    from scaffold.recorder import read_events
+    from scaffold.recorder import EVENTS_FILE, read_events
     from scaffold.run_summary import summarize_run
 
-    _print_summary(summarize_run(read_events(target / "events.jsonl")), target)
+    _print_summary(summarize_run(read_events(target / EVENTS_FILE)), target)
 
 
 @app.command()

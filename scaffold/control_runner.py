@@ -11,7 +11,7 @@ from scaffold.bus import EventBus
 from scaffold.config import ExperimentSpec
 from scaffold.control import CONTROL_FILE, ControlCommand, ControlInbox
 from scaffold.events import ControlEvent
-from scaffold.recorder import read_events
+from scaffold.recorder import EVENTS_FILE, read_events
 from scaffold.runtime import AgentRuntime
 from scaffold.tasks.base import TaskTurn
 from scaffold.trackers.base import TrackerSet
@@ -103,7 +103,7 @@ class RunControls:
 def _applied(run_dir: Path) -> set[str]:
     """Ids of the commands the kept event log already applied (read only when a resumed run has
     a control file: a long log is not parsed for nothing)."""
-    path = run_dir / "events.jsonl"
+    path = run_dir / EVENTS_FILE
     if not (run_dir / CONTROL_FILE).exists() or not path.exists():
         return set()
     return {e.command_id for e in read_events(path)

@@ -13,7 +13,7 @@ from scaffold.config import ExperimentSpec, parse_experiment
 from scaffold.config._settings import apply_settings
 from scaffold.errors import RunDirError
 from scaffold.models.cassette import load_cassette
-from scaffold.recorder import RunManifest, RunRecorder, read_events
+from scaffold.recorder import EVENTS_FILE, RunManifest, RunRecorder, read_events
 
 
 def fork_dir(source: Path, out: Path, spec: ExperimentSpec, step: int, sets: list[str]) -> Path:
@@ -87,8 +87,8 @@ async def materialize_fork(source: Path, spec: ExperimentSpec, step: int, target
 
 def _copy_history(source: Path, target: Path, seq: int) -> None:
     target.mkdir(parents=True)
-    with (target / "events.jsonl").open("w", encoding="utf-8") as fh:
-        for event in read_events(source / "events.jsonl"):
+    with (target / EVENTS_FILE).open("w", encoding="utf-8") as fh:
+        for event in read_events(source / EVENTS_FILE):
             if event.seq > seq:
                 break
             fh.write(event.model_copy(update={"run_id": target.name}).model_dump_json() + "\n")

@@ -21,7 +21,7 @@ from scaffold.events import (
     ScoreEvent,
 )
 from scaffold.models import CallContext, CassetteReader, CassetteWriter, ModelClient
-from scaffold.recorder import RunManifest, RunRecorder, event_log, read_events
+from scaffold.recorder import EVENTS_FILE, RunManifest, RunRecorder, event_log, read_events
 from scaffold.trackers.generic import probe_set
 from scaffold.trackers.probes import MEMORY_TEXT_KINDS, probe_params, probe_seed, safe_score
 from scaffold.trackers.replies import reply_question
@@ -117,7 +117,7 @@ class Rescorer:
         self.spec = parse_experiment(data, "rescore settings")
         self.scorer_records: dict[str, dict[str, Any]] = {}
         self.run_dir = run_dir
-        self.events = read_events(run_dir / "events.jsonl")
+        self.events = read_events(run_dir / EVENTS_FILE)
         self.pass_id = f"rescore-{self.events[-1].seq if self.events else 0}"
 
     async def run(self, reprobe: bool = False) -> int:
