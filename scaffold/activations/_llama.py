@@ -38,7 +38,10 @@ class LlamaCppReader:
     agent's copy) with a second context whose evaluation callback copies `l_out-<layer>` for
     the tokens of the scored text. It keeps its KV cache between reads and evaluates only
     what differs from the previous context (never the scored text itself, which is always
-    evaluated so its activations are seen). It never touches the agents' contexts.
+    evaluated so its activations are seen). Each evaluation stops once the deepest layer
+    asked for is read: the blocks after it and the output head are not computed, so their
+    cache cells are not filled, and a later read that needs a deeper layer starts afresh.
+    It never touches the agents' contexts.
 
     Args:
         name: the configured model name (recorded with readings and axes).
@@ -78,6 +81,8 @@ class LlamaCppReader:
         self._batch = internals.LlamaBatch(n_tokens=512, embd=0, n_seq_max=1, verbose=False)
         self.n_ctx = n_ctx
         self._cached: list[int] = []
+        self._depth = -1  # the deepest block whose cache cells the cached tokens all have
+        self._stop = b""  # the tensor after which the running evaluation stops
         self._lock = threading.Lock()
         template = self._llama.metadata.get("tokenizer.chat_template")
         if template is None:
@@ -92,13 +97,15 @@ class LlamaCppReader:
 
     def _on_tensor(self, tensor: int, ask: bool, _user_data: Any) -> bool:
         """llama.cpp asks (ask=True) whether we want each node, then hands the wanted ones
-        over once computed (ask=False); returning False there would abort the graph."""
-        layer = self._wanted.get(self._tensors.name(tensor))
+        over once computed (ask=False); returning False there ends the graph's computation,
+        which is done after the deepest wanted layer (nothing later is needed)."""
+        name = self._tensors.name(tensor)
+        layer = self._wanted.get(name)
         if ask:
             return layer is not None
         if layer is not None:
             self._rows[layer].append(self._tensors.rows(tensor))
-        return True
+        return name != self._stop
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -138,10 +145,15 @@ class LlamaCppReader:
                   ) -> tuple[int, dict[int, NDArray[np.float32]]]:
         """Evaluate prefix + span, reusing the cached prefix; the span's rows per layer."""
         tokens = prefix + span
+        deepest = max(layers)
         keep = min(common_prefix(self._cached, tokens), len(prefix))
+        if deepest > self._depth:  # the cached cells stop short of a layer read now
+            keep = 0
         self._ctx.kv_cache_seq_rm(-1, keep, -1)
         self._cached = tokens[:keep]
+        self._depth = deepest
         self._wanted = {layer_tensor(layer): layer for layer in layers}
+        self._stop = layer_tensor(deepest)
         captured: dict[int, list[NDArray[np.float32]]] = {layer: [] for layer in layers}
         try:
             for i in range(keep, len(tokens), 512):
@@ -163,7 +175,7 @@ class LlamaCppReader:
             self._cached = []
             raise
         finally:
-            self._wanted, self._rows = {}, {}
+            self._wanted, self._rows, self._stop = {}, {}, b""
         return len(tokens) - keep, {k: np.concatenate(v) for k, v in captured.items()}
 
     def generate(self, messages: Sequence[dict[str, Any]], max_tokens: int, seed: int) -> str:

@@ -63,3 +63,26 @@ def test_a_tiny_axis_separates_assistant_from_pirate_texts() -> None:
     held_pirate = axis.project(reader.read(pirate.messages(), PIRATES[3], [12]).means[12])
     assert held_assistant.projection > held_pirate.projection
     assert held_assistant.value < 0.5 < held_pirate.value
+
+
+def test_stopping_after_the_deepest_layer_changes_no_reading() -> None:
+    reader = open_reader()
+    forget = getattr(reader, "forget")
+    messages = [{"role": "system", "content": PIRATE}, {"role": "user", "content": QUESTION}]
+    forget()
+    shallow = reader.read(messages, PIRATES[0], [6])  # blocks 7.. and the head not computed
+    forget()
+    deep = reader.read(messages, PIRATES[0], [6, 12])
+    assert np.array_equal(shallow.means[6], deep.means[6])
+    # a read that needs a deeper layer than the cached cells hold evaluates everything again,
+    # and reads what a fresh context reads
+    forget()
+    reader.read(messages, PIRATES[0], [6])
+    after_shallow = reader.read(messages, PIRATES[1], [12])
+    forget()
+    fresh = reader.read(messages, PIRATES[1], [12])
+    assert after_shallow.evaluated == fresh.evaluated > after_shallow.tokens
+    assert np.array_equal(after_shallow.means[12], fresh.means[12])
+    # at the same depth the cached context is reused
+    reused = reader.read(messages, PIRATES[2], [12])
+    assert reused.evaluated == reused.tokens
