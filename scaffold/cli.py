@@ -353,11 +353,16 @@ def rescore(
     layer: Annotated[Optional[int], typer.Option(
         help="activation: score at this layer; default the one the run's manifest "
              "recorded (each axis's own).")] = None,
+    again: Annotated[bool, typer.Option(
+        "--again", help="Also score runs that a finished pass with the same settings already "
+                        "scored (skipped by default, so an interrupted rescore of many runs "
+                        "continues where it stopped).")] = False,
 ) -> None:
     """Score recorded probe answers, replies and memory text again (old scores kept; a judge
     costs one call per text), or re-probe recorded contexts."""
     from scaffold.loading import load_experiment
     from scaffold.metrics import find_run_dirs
+    from scaffold.recorder import EVENTS_FILE
     from scaffold.rescore import Rescorer
 
     activation = {key: value for key, value in (
@@ -366,11 +371,18 @@ def rescore(
     try:
         spec = load_experiment(config) if config else None
         replaced = load_experiment(personas, unmeasured_ok=True).personas if personas else None
-        for target in find_run_dirs(run_dir):
+        targets = find_run_dirs(run_dir)
+        for i, target in enumerate(targets, 1):
             rescorer = Rescorer(target, scorer or ["rules"], judge_model, spec, replaced,
                                 activation)
+            where = f"[{i}/{len(targets)}] " if len(targets) > 1 else ""
+            done = None if again else rescorer.finished_before(reprobe)
+            if done is not None:
+                out.print(f"{where}{target}: already scored with these settings ({done}); "
+                          "--again scores it again", highlight=False, soft_wrap=True)
+                continue
             added = asyncio.run(rescorer.run(reprobe=reprobe))
-            out.print(f"{added} events appended to {target / 'events.jsonl'} "
+            out.print(f"{where}{added} events appended to {target / EVENTS_FILE} "
                       f"({rescorer.pass_id})", highlight=False, soft_wrap=True)
     except ScaffoldError as exc:
         _fail_for(exc)

@@ -3,6 +3,8 @@ contexts with new probes, appending new events and paying only for calls not yet
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -119,6 +121,30 @@ class Rescorer:
         self.run_dir = run_dir
         self.events = read_events(run_dir / EVENTS_FILE)
         self.pass_id = f"rescore-{self.events[-1].seq if self.events else 0}"
+        self._passes = dict(manifest.rescores)
+
+    def request(self, reprobe: bool = False) -> str:
+        """A digest of what this pass computes from: its settings (scorers, personas, probes,
+        judge, reader, layer), --reprobe, and the contents of the axis files it may read."""
+        digest = hashlib.sha256(json.dumps(
+            {"spec": self.spec.model_dump(mode="json"), "reprobe": reprobe},
+            sort_keys=True).encode())
+        if "activation" in self.spec.probes.scorers:
+            from scaffold.activations.discovery import search_path
+
+            named = [Path(a) for a in self.spec.activation.axes]
+            found = named or sorted(f for d in search_path() if d.is_dir()
+                                    for f in d.glob("*.npz"))
+            for file in found:
+                digest.update(str(file).encode())
+                digest.update(file.read_bytes() if file.is_file() else b"missing")
+        return digest.hexdigest()
+
+    def finished_before(self, reprobe: bool = False) -> str | None:
+        """The id of a pass that finished with the same request, if there is one."""
+        key = self.request(reprobe)
+        return next((pass_id for pass_id, record in self._passes.items()
+                     if record.get("complete") and record.get("request") == key), None)
 
     async def run(self, reprobe: bool = False) -> int:
         """Score (or re-probe and score); returns how many events were appended."""
@@ -133,26 +159,31 @@ class Rescorer:
                              live_fallback=True, endpoints=self.spec.endpoints,
                              local=self.spec.local, run_id=f"{self.run_dir.name}:{self.pass_id}")
         scorers = build_scorers(self.spec, client, record=self.scorer_records.__setitem__)
+        complete = False
         try:
             if reprobe:
                 await self._reprobe(bus, client, scorers, reader)
             else:
                 await self._rescore(bus, scorers, reader)
+            complete = True
         finally:
             client.release()
             writer.close()
             recorder.close()
-            self._record_pass(recorder, reprobe, bus.seq - first)
+            self._record_pass(recorder, reprobe, bus.seq - first, complete)
         return bus.seq - first
 
-    def _record_pass(self, recorder: RunRecorder, reprobe: bool, added: int) -> None:
-        """The pass in the manifest's `rescores`: its scorers and what they read with."""
+    def _record_pass(self, recorder: RunRecorder, reprobe: bool, added: int,
+                     complete: bool) -> None:
+        """The pass in the manifest's `rescores`: its scorers, what they read with, whether
+        it finished, and the digest of its request (a finished one is not repeated)."""
         manifest = recorder.read_manifest()
         if manifest is None:
             return
         manifest.rescores[self.pass_id] = {
             "at": time.time(), "scorers": list(self.spec.probes.scorers), "reprobe": reprobe,
-            "events": added, "settings": dict(self.scorer_records)}
+            "events": added, "settings": dict(self.scorer_records), "complete": complete,
+            "request": self.request(reprobe)}
         recorder.write_manifest(manifest)
 
     def _persona(self, agent_id: str | None) -> Any:

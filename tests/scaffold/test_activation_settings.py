@@ -278,3 +278,18 @@ def test_an_axis_file_gone_after_loading_fails_the_run_by_name(
     manifest = _manifest(run_dir)
     assert manifest.status == "failed"
     assert "activation.axes[0]: axis file not found" in (manifest.error or "")
+
+
+def test_a_rebuilt_axis_file_makes_a_finished_pass_due_again(
+        tmp_path: Path, reader: FakeReader, axes: tuple[Path, Path]) -> None:
+    first, flipped = axes
+    run_dir = run_spec(make_spec(tmp_path, steps=3, probes=PROBES,
+                                 activation={"axes": [str(first)]}))
+    runner = CliRunner()
+    args = ["rescore", str(run_dir), "--scorer", "activation", "--axis", str(first)]
+    assert runner.invoke(app, args).exit_code == 0
+    skipped = runner.invoke(app, args)
+    assert skipped.exit_code == 0 and "already scored" in skipped.output, skipped.output
+    first.write_bytes(flipped.read_bytes())  # the same path now holds another axis
+    rebuilt = runner.invoke(app, args)
+    assert rebuilt.exit_code == 0 and "events appended" in rebuilt.output, rebuilt.output
