@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from scaffold.events import Event, MessageEvent, ProbeEvent, ScoreEvent
+from scaffold.events import Event, MemoryEvent, MessageEvent, ProbeEvent, ScoreEvent
 
 REPLY_TRIGGER = "reply"
 """Trigger of the points of reply curves (one point per assistant reply)."""
+MEMORY_TRIGGER = "memory"
+"""Trigger of the points of memory-text curves (one point per scored memory text)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,27 @@ def replies(events: list[Event]) -> dict[tuple[str, str], ProbeRound]:
             out.setdefault((e.agent_id, e.message_id),
                            ProbeRound(e.agent_id, e.message_id, e.step, REPLY_TRIGGER, e.seq))
     return out
+
+
+def memory_texts(events: list[Event]) -> dict[tuple[str, str], ProbeRound]:
+    """Memory events keyed by (agent id, `memory-<seq>`), as one-answer rounds (trigger
+    `memory`): the texts a memory wrote (summaries, notes, facts...), in log order."""
+    return {(e.agent_id, f"memory-{e.seq}"):
+            ProbeRound(e.agent_id, f"memory-{e.seq}", e.step, MEMORY_TRIGGER, e.seq)
+            for e in events if isinstance(e, MemoryEvent) and e.agent_id}
+
+
+def memory_text_scores(events: list[Event]) -> list[AnswerScore]:
+    """Scores of memory texts (target `memory`), one per (agent, memory event, scorer): the
+    latest, so a re-score replaces the original."""
+    latest: dict[tuple[str, int, str], AnswerScore] = {}
+    for e in events:
+        if isinstance(e, ScoreEvent) and e.target == "memory" and e.agent_id \
+                and e.memory_seq is not None:
+            latest[(e.agent_id, e.memory_seq, e.scorer)] = AnswerScore(
+                e.agent_id, f"memory-{e.memory_seq}", MEMORY_TRIGGER, 0, e.scorer, e.value,
+                e.seq, e.explanation)
+    return sorted(latest.values(), key=lambda s: s.seq)
 
 
 def reply_scores(events: list[Event]) -> list[AnswerScore]:

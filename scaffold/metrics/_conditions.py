@@ -103,19 +103,50 @@ def _outcome(agent: AgentMetrics, s: ScorerMetrics) -> AgentOutcome:
                         mean=mean(p.value for p in s.curve) if s.curve else None)
 
 
+def carried_forward(curve: list[CurvePoint], last_step: int) -> list[CurvePoint]:
+    """A memory-text curve as the memory the agent holds at each step: from its first text
+    to `last_step`, each step takes the mean of the texts written at it, else the value of
+    the latest step before it that had texts."""
+    per_step: dict[int, list[CurvePoint]] = defaultdict(list)
+    for p in curve:
+        per_step[p.step].append(p)
+    if not per_step:
+        return []
+    out: list[CurvePoint] = []
+    held: CurvePoint | None = None
+    for step in range(min(per_step), max(last_step, max(per_step)) + 1):
+        if step in per_step:
+            points = per_step[step]
+            value = mean(p.value for p in points)
+            held = points[-1].model_copy(update={"value": value, "smoothed": value,
+                                                 "n": sum(p.n for p in points)})
+        assert held is not None  # the range starts at a step with texts
+        out.append(held.model_copy(update={"step": step}))
+    return out
+
+
+def _target_series(agent: AgentMetrics, target: str) -> dict[str, ScorerMetrics]:
+    return (agent.replies if target == "message" else agent.memory_texts if target == "memory"
+            else agent.scorers)
+
+
 def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsSettings,
                      target: str = "probe") -> ConditionScorer:
     """Aggregates of one scorer (or the index) over the agents of a condition it scored, on
-    probe rounds or (target `message`) on replies."""
+    probe rounds, replies (target `message`) or memory texts (target `memory`: the mean
+    curve carries each agent's latest text forward, see `carried_forward`; survival and
+    drift use the texts themselves)."""
     scored = [(a, series[scorer]) for a in agents
-              for series in [a.scorers if target == "probe" else a.replies] if scorer in series]
+              for series in [_target_series(a, target)] if scorer in series]
     survival = survival_table([s.half_life for _, s in scored])
     median = next((r.step for r in survival if r.survival <= 0.5), None)
     deltas = [d for _, s in scored for d in s.event_deltas]
+    curves = ([carried_forward(s.curve, a.steps) for a, s in scored] if target == "memory"
+              else [s.curve for _, s in scored])
     return ConditionScorer(scorer=scorer, target=target, n_agents=len(scored),
                            never_held=sum(s.half_life.never_held for _, s in scored),
                            per_agent=[_outcome(a, s) for a, s in scored],
-                           curve=mean_curve([s.curve for _, s in scored], settings),
+                           curve=mean_curve(curves, settings),
                            survival=survival, median_half_life=median,
                            delta_by_kind=delta_by_kind(deltas),
                            drift=paired_drift([s.curve for _, s in scored], settings))
@@ -131,6 +162,7 @@ def condition_metrics(agents: list[AgentMetrics],
     for (condition, model), members in sorted(groups.items()):
         scorers = list(dict.fromkeys(s for a in members for s in a.scorers))
         said = list(dict.fromkeys(s for a in members for s in a.replies))
+        written = list(dict.fromkeys(s for a in members for s in a.memory_texts))
         out.append(ConditionMetrics(
             condition=condition, model=model,
             agents=[f"{a.run_id}/{a.agent_id}" for a in members],
@@ -140,6 +172,7 @@ def condition_metrics(agents: list[AgentMetrics],
             reply_broke=sum(a.reply_breaks.break_step is not None for a in members),
             scorers={s: condition_scorer(members, s, settings) for s in scorers},
             replies={s: condition_scorer(members, s, settings, "message") for s in said},
+            memory_texts={s: condition_scorer(members, s, settings, "memory") for s in written},
             activation_deltas=condition_activation(members, settings),
             activation_curves=condition_activation_curves(members, settings)))
     return out

@@ -23,9 +23,11 @@ class CurvePoint(_Out):
     smoothed: float
     """Centred rolling mean of `value` over the points within the smoothing window (steps)."""
     round_id: str
-    """The probe round's id; on reply curves, the reply's message id."""
+    """The probe round's id; on reply curves, the reply's message id; on memory-text curves,
+    `memory-<seq>` of the memory event."""
     trigger: str
-    """periodic, before_memory, after_memory, end, manual or reprobe; `reply` for replies."""
+    """periodic, before_memory, after_memory, end, manual or reprobe; `reply` for replies,
+    `memory` for memory texts."""
     n: int
     """Scored answers behind the mean (probes x samples; for the index, probes)."""
 
@@ -156,7 +158,8 @@ class ScorerMetrics(_Out):
 
     scorer: str
     target: str = "probe"
-    """What the points are: `probe` rounds or assistant replies (`message`)."""
+    """What the points are: `probe` rounds, assistant replies (`message`) or memory texts
+    (`memory`)."""
     smooth_steps: int
     """Steps in the smoothing window."""
     curve: list[CurvePoint] = Field(default_factory=list)
@@ -205,6 +208,9 @@ class AgentMetrics(_Out):
     """Probe rounds: per scorer, and the identity index (`index`)."""
     replies: dict[str, ScorerMetrics] = Field(default_factory=dict)
     """Assistant replies (target message): per scorer, and the identity index (`index`)."""
+    memory_texts: dict[str, ScorerMetrics] = Field(default_factory=dict)
+    """The texts its memory wrote (target memory: summaries, notes, facts...), one point
+    per text: per scorer, and the identity index (`index`)."""
     breaks: Breaks = Field(default_factory=Breaks)
     """Breaks in probe answers."""
     reply_breaks: Breaks = Field(default_factory=Breaks)
@@ -321,7 +327,7 @@ class ConditionScorer(_Out):
 
     scorer: str
     target: str = "probe"
-    """`probe` rounds or replies (`message`)."""
+    """`probe` rounds, replies (`message`) or memory texts (`memory`)."""
     n_agents: int
     never_held: int = 0
     """Agents whose initial score was below 0.5: left out of the survival table."""
@@ -354,6 +360,9 @@ class ConditionMetrics(_Out):
     """Probe rounds, per scorer and the index."""
     replies: dict[str, ConditionScorer] = Field(default_factory=dict)
     """Replies, per scorer and the index."""
+    memory_texts: dict[str, ConditionScorer] = Field(default_factory=dict)
+    """Memory texts, per scorer and the index; the mean curve carries each agent's latest
+    text forward until its next (the memory it holds at each step)."""
     activation_deltas: list[ActivationKindDelta] = Field(default_factory=list)
     """Activation projection and z deltas per memory event kind (activation scorer runs)."""
     activation_curves: list[ActivationCurve] = Field(default_factory=list)

@@ -12,7 +12,14 @@ from scaffold.errors import RunDirError
 from scaffold.events import Event, MemoryEvent, RunEnd, RunStart
 from scaffold.metrics._activation import activation_deltas, activation_points
 from scaffold.metrics._agreement import scorer_agreement
-from scaffold.metrics._answers import answer_scores, probe_rounds, replies, reply_scores
+from scaffold.metrics._answers import (
+    answer_scores,
+    memory_text_scores,
+    memory_texts,
+    probe_rounds,
+    replies,
+    reply_scores,
+)
 from scaffold.metrics._conditions import condition_metrics
 from scaffold.metrics._curves import (
     REPLY_BREAK_SCORERS,
@@ -159,6 +166,9 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
     curves = identity_curves(probe_rounds(events), scores + index_scores(scores), window)
     said = reply_scores(events)
     reply_curves = identity_curves(replies(events), said + index_scores(said), window)
+    written = memory_text_scores(events)
+    memory_curves = identity_curves(memory_texts(events), written + index_scores(written),
+                                    window)
     brackets = bracket_rounds(events)
     agents = []
     for agent_id in _agent_ids(events):
@@ -177,11 +187,14 @@ def run_metrics(log: RunLog, settings: MetricsSettings) -> RunMetrics:
         by_reply = {scorer: ScorerMetrics(scorer=scorer, target="message", smooth_steps=window,
                                           curve=curve, half_life=half_life(curve))
                     for scorer, curve in reply_curves.get(agent_id, {}).items()}
+        by_text = {scorer: ScorerMetrics(scorer=scorer, target="memory", smooth_steps=window,
+                                         curve=curve, half_life=half_life(curve))
+                   for scorer, curve in memory_curves.get(agent_id, {}).items()}
         agents.append(AgentMetrics(
             run_id=log.run_id, agent_id=agent_id, condition=condition, model=model,
             seed=_run_seed(events),
             steps=max((e.step for e in events if e.agent_id == agent_id), default=0),
-            scorers=by_scorer, replies=by_reply, breaks=find_breaks(curves.get(agent_id, {})),
+            scorers=by_scorer, replies=by_reply, memory_texts=by_text, breaks=find_breaks(curves.get(agent_id, {})),
             reply_breaks=find_breaks(reply_curves.get(agent_id, {}), REPLY_BREAK_SCORERS),
             memory=memory_records(events, agent_id), context=context_series(events, agent_id),
             activation_deltas=activation_deltas(events, agent_id, brackets),

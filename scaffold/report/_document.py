@@ -64,7 +64,10 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
                   f"least {s.min_n} agents share a step. Computed from events.jsonl only.")
     doc.paragraph("Targets: 'replies' are the agent's own messages, scored as they were "
                   "written; 'probes' are identity questions asked on a copy of its context and "
-                  "discarded; memory texts are scored in each run's memory table. 'index' is "
+                  "discarded; 'memory texts' are the texts its memory wrote (summaries, notes, "
+                  "facts, core edits, reflections, files), one point per text; a condition's "
+                  "memory-text curve carries each agent's latest text forward to the next (the "
+                  "memory it holds at each step), from its first text on. 'index' is "
                   "the identity index: " + metrics.index_definition)
     if metrics.skipped:
         doc.paragraph(f"Left out: {len(metrics.skipped)} run(s) with a damaged event log. "
@@ -86,10 +89,13 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
 
 
 def _series(metrics: ReportMetrics) -> list[tuple[str, str]]:
-    """(target, scorer) pairs present in any condition: replies first, the index first."""
+    """(target, scorer) pairs present in any condition: replies, probes, memory texts; the
+    index first in each."""
     pairs = [("message", n) for c in metrics.conditions for n in c.replies]
     pairs += [("probe", n) for c in metrics.conditions for n in c.scorers]
-    return sorted(dict.fromkeys(pairs), key=lambda p: (p[0] != "message", p[1] != INDEX))
+    pairs += [("memory", n) for c in metrics.conditions for n in c.memory_texts]
+    order = {"message": 0, "probe": 1, "memory": 2}
+    return sorted(dict.fromkeys(pairs), key=lambda p: (order[p[0]], p[1] != INDEX))
 
 
 def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, str]) -> None:

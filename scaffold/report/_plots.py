@@ -134,7 +134,11 @@ def _break_spans(ax: Any, breaks: Breaks, last: int) -> None:
 
 
 def _by_target(c: Any, target: str) -> dict[str, Any]:
-    return c.replies if target == "message" else c.scorers
+    return (c.replies if target == "message" else c.memory_texts if target == "memory"
+            else c.scorers)
+
+
+_WHAT = {"message": "replies", "memory": "memory texts (latest carried forward)"}
 
 
 def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
@@ -159,7 +163,7 @@ def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
                    [v for p in s.curve for v in p.values], s=5, color=line.get_color(),
                    alpha=0.5)
     pct = round(100 * metrics.settings.confidence)
-    what = "replies" if target == "message" else "probes"
+    what = _WHAT.get(target, "probes")
     label = label or scorer
     ax.set(title=f"{label} on {what}: mean by condition, dots per agent ({pct}% bootstrap "
                  f"interval where n >= {metrics.settings.min_n})",
@@ -188,7 +192,7 @@ def activation_figure(metrics: ReportMetrics, target: str, axis: str) -> Any | N
                         [p.high for p in banded], color=line.get_color(), alpha=0.2)
         ax.scatter([p.step for p in a.z for _ in p.values], [v for p in a.z for v in p.values],
                    s=5, color=line.get_color(), alpha=0.5)
-    what = "replies" if target == "message" else "probes"
+    what = _WHAT.get(target, "probes")
     ax.set(title=f"{axis} axis on {what}: mean z by condition, dots per agent "
                  f"({round(100 * metrics.settings.confidence)}% bootstrap interval where "
                  f"n >= {metrics.settings.min_n})",
@@ -220,7 +224,7 @@ def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
         cens = [r for r in s.survival if r.censored]
         ax.plot([r.step for r in cens], [r.survival for r in cens], "+", ms=9,
                 color=line.get_color())
-    what = "replies" if target == "message" else "probes"
+    what = {"message": "replies", "memory": "memory texts"}.get(target, "probes")
     ax.set(title=f"{label or scorer} on {what}: fraction of agents whose persona has not "
                  "halved",
            xlabel="step", ylabel="surviving", ylim=(-0.05, 1.05))

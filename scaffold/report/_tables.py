@@ -56,14 +56,15 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-TARGET_NAMES = {"probe": "probes", "message": "replies"}
+TARGET_NAMES = {"probe": "probes", "message": "replies", "memory": "memory texts"}
 """How tables name the target of a series."""
 
 
 def series(c: ConditionMetrics) -> list[tuple[str, str, ConditionScorer]]:
-    """(target name, scorer, aggregate) of a condition: replies first, then probes."""
+    """(target name, scorer, aggregate) of a condition: replies, probes, memory texts."""
     return ([("replies", n, s) for n, s in c.replies.items()]
-            + [("probes", n, s) for n, s in c.scorers.items()])
+            + [("probes", n, s) for n, s in c.scorers.items()]
+            + [("memory texts", n, s) for n, s in c.memory_texts.items()])
 
 
 def conditions_table(metrics: ReportMetrics) -> Table:
@@ -81,10 +82,10 @@ def conditions_table(metrics: ReportMetrics) -> Table:
                                Cell("-"), Cell("-")])
         for target, name, s in series(c):
             median = str(s.median_half_life) if s.median_half_life is not None else "not reached"
-            broke = c.reply_broke if target == "replies" else c.broke
+            broke = {"replies": str(c.reply_broke), "probes": str(c.broke)}.get(target, "-")
             table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
                                Cell(str(s.n_agents)), Cell(seeds), Cell(str(s.never_held)),
-                               Cell(str(broke)), Cell(median), Cell(drift_text(s.drift))])
+                               Cell(broke), Cell(median), Cell(drift_text(s.drift))])
     return table
 
 

@@ -349,3 +349,69 @@ def test_the_report_says_what_the_activation_scores_were_read_with(tmp_path: Pat
     (md, *_pngs) = write_report(tmp_path, "md")
     text = md.read_text(encoding="utf-8")
     assert "| run | local/qwen2.5-0.5b-instruct | " + "a" * 64 + " | each axis's own |" in text
+
+
+def _memory_text_run(root: Path, seed: int, texts: list[tuple[int, float]],
+                     steps: int = 10) -> Path:
+    """A run whose memory writes a summary at each (step, break score) of `texts`, with a
+    reply every step; the last score of a text may be replaced by a rescore."""
+    from scaffold.events import RunEnd
+
+    log = Log(f"seed-{seed}", "summary", seed)
+    for step in range(1, steps + 1):
+        log.reply(step)
+        for at, value in texts:
+            if at == step:
+                event = log.memory(step, "summarize", "summary", f"Summary at {step}.")
+                log.add(ScoreEvent, step, target="memory", memory_seq=event.seq,
+                        scorer="break", value=value)
+    log.add(RunEnd, steps, agent_id=None, status="done")
+    return log.write(root)
+
+
+def test_memory_texts_form_curves_and_condition_means_carry_the_latest_text_forward(
+        tmp_path: Path) -> None:
+    from statistics import mean
+
+    # seed 0: a good summary at step 3, an assistant-speaking one at 7; seed 1: two texts at
+    # step 4 (their mean) and nothing after; seeds 2-4: one text each at step 2
+    plans = {0: [(3, 1.0), (7, 0.0)], 1: [(4, 1.0), (4, 0.0)], 2: [(2, 1.0)], 3: [(2, 1.0)],
+             4: [(2, 0.0)]}
+    for seed, texts in plans.items():
+        _memory_text_run(tmp_path, seed, texts)
+    settings = MetricsSettings(min_n=5)
+    metrics = compute_metrics(tmp_path, settings)
+    agents = {a.run_id: a for r in metrics.runs for a in r.agents}
+    own = agents["seed-0"].memory_texts["break"]
+    assert own.target == "memory"
+    assert [(p.step, p.value, p.trigger) for p in own.curve] == [(3, 1.0, "memory"),
+                                                                (7, 0.0, "memory")]
+    assert "index" in agents["seed-0"].memory_texts  # the identity index of each text
+    assert [(p.step, p.value) for p in agents["seed-1"].memory_texts["break"].curve] == [
+        (4, 1.0), (4, 0.0)]
+    (condition,) = metrics.conditions
+    curve = {p.step: p for p in condition.memory_texts["break"].curve}
+    assert min(curve) == 2 and max(curve) == 10
+    # step 2: only seeds 2-4 hold a text; step 5: seed 0 holds 1.0 (from 3), seed 1 the mean
+    # 0.5 of its two texts at 4, seeds 2-4 theirs from step 2; step 8: seed 0's later 0.0
+    assert curve[2].n == 3 and curve[2].mean == pytest.approx(2 / 3)
+    assert curve[5].n == 5 and curve[5].values == pytest.approx([1.0, 0.5, 1.0, 1.0, 0.0])
+    assert curve[8].mean == pytest.approx(mean([0.0, 0.5, 1.0, 1.0, 0.0]))
+    assert curve[8].interval == "bootstrap" and curve[8].low < curve[8].mean < curve[8].high
+    assert curve[2].interval == "too few"
+    # a rescore replaces a text's score
+    log_path = tmp_path / "seed-0" / "events.jsonl"
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    summary_seqs = [json.loads(x)["seq"] for x in lines if json.loads(x)["type"] == "memory"]
+    lines.append(ScoreEvent(seq=len(lines) + 1, run_id="seed-0", agent_id="jfk", step=7,
+                            ts=0.0, target="memory", memory_seq=summary_seqs[1],
+                            scorer="break", value=1.0, rescore="pass-1").model_dump_json())
+    log_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again = compute_metrics(tmp_path, settings)
+    rescored = {p.step: p for p in again.conditions[0].memory_texts["break"].curve}
+    assert rescored[8].values[0] == 1.0
+    # the report tables and draws them
+    (md, *pngs) = write_report(tmp_path, "md", settings)
+    text = md.read_text(encoding="utf-8")
+    assert "| summary | scripted/default | memory texts | break | 5 |" in text
+    assert "report-conditions-memory_texts-break.png" in {p.name for p in pngs}
