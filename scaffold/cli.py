@@ -463,6 +463,10 @@ def report(
     runs: Annotated[bool, typer.Option(
         "--runs/--no-runs", help="Include each run's own section (curves, memory tables, "
                                  "probe answers); --no-runs for studies of many runs.")] = True,
+    reference: Annotated[Optional[str], typer.Option(
+        "--reference", help="The condition (group label, as the report names it) the others "
+                            "are contrasted with. Default: window when there is one, else "
+                            "the first.")] = None,
 ) -> None:
     """Identity curves, half-life, breaks, event deltas and scorer agreement from event logs."""
     from scaffold.metrics import MetricsSettings
@@ -470,7 +474,8 @@ def report(
 
     _run_dir_arg(directory)
     settings = MetricsSettings(smooth_steps=smooth_steps, seed=seed,
-                               group_by=by or ["condition"], agents=agent or [])
+                               group_by=by or ["condition"], agents=agent or [],
+                               reference=reference)
     skipped: list[str] = []
     try:
         if fmt == "json":
@@ -478,7 +483,7 @@ def report(
             return
         files = write_report(directory, fmt, settings, skipped, jobs, not no_cache, runs)
     except ScaffoldError as exc:
-        _fail(exc, 1)
+        _fail_for(exc)
         return
     _print_left_out(skipped)
     out.print(f"wrote {files[0]}" + (f" and {len(files) - 1} figure(s)" if len(files) > 1

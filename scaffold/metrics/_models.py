@@ -389,6 +389,9 @@ class MetricsSettings(_Out):
     different models are never pooled."""
     agents: list[str] = Field(default_factory=list)
     """Only these agent ids (e.g. the probed agent of a self-chat); empty means every agent."""
+    reference: str | None = None
+    """The condition (group label) the others are contrasted with; None: `window` when
+    there is one, else the first condition."""
 
 
 class ReaderSetting(_Out):
@@ -408,6 +411,38 @@ class ReaderSetting(_Out):
     """Run ids (with the rescore pass for `rescore`)."""
 
 
+class Contrast(_Out):
+    """One condition against the reference condition on one target and scorer: the
+    difference of the means of the agents' own means (each agent's mean over its points),
+    with a bootstrap interval, a permutation p-value and its Holm adjustment."""
+
+    condition: str
+    model: str
+    target: str
+    """`probe`, `message` (replies) or `memory` (memory texts)."""
+    scorer: str
+    reference: str
+    """The condition compared against (same model, target and scorer)."""
+    n: int
+    """Agents of the condition with a mean."""
+    n_reference: int
+    mean: float
+    reference_mean: float
+    difference: float
+    """mean - reference_mean."""
+    low: float | None = None
+    high: float | None = None
+    interval: Literal["bootstrap", "too few", "no spread"]
+    """`too few` (no bounds, no p-value) when either side has fewer than `min_n` agents."""
+    p_value: float | None = None
+    """Two-sided permutation test of the difference (agents exchanged between the two)."""
+    p_holm: float | None = None
+    """Holm-adjusted over the conditions compared on the same model, target and scorer."""
+    within_noise: bool | None = None
+    """True when the interval contains 0 or the adjusted p is at least 1 - confidence; None
+    with too few agents."""
+
+
 class ReportMetrics(_Out):
     """All metrics of a directory of runs."""
 
@@ -419,5 +454,7 @@ class ReportMetrics(_Out):
     conditions: list[ConditionMetrics] = Field(default_factory=list)
     activation_readers: list[ReaderSetting] = Field(default_factory=list)
     """What the activation scores were read with (reader, axis files), grouped across runs."""
+    contrasts: list[Contrast] = Field(default_factory=list)
+    """Each condition against the reference condition (`MetricsSettings.reference`)."""
     skipped: list[str] = Field(default_factory=list)
     """Runs left out because their event log is damaged, each with the reason."""

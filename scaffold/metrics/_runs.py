@@ -21,6 +21,7 @@ from scaffold.metrics._answers import (
     reply_scores,
 )
 from scaffold.metrics._conditions import condition_metrics
+from scaffold.metrics._contrasts import condition_contrasts
 from scaffold.metrics._curves import (
     REPLY_BREAK_SCORERS,
     find_breaks,
@@ -212,8 +213,10 @@ def report_metrics(logs: list[RunLog], source: Path | str,
     settings = settings or MetricsSettings()
     runs = [run_metrics(log, settings) for log in logs]
     agents = [a for r in runs for a in r.agents]
+    conditions = condition_metrics(agents, settings)
     return ReportMetrics(source=str(source), settings=settings, runs=runs,
-                         conditions=condition_metrics(agents, settings),
+                         conditions=conditions,
+                         contrasts=condition_contrasts(conditions, settings),
                          activation_readers=reader_settings(logs),
                          skipped=list(skipped or []))
 

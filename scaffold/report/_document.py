@@ -41,6 +41,7 @@ from scaffold.report._tables import (
     agreement_table,
     condition_deltas,
     conditions_table,
+    contrasts_table,
     memory_scorers,
     memory_table,
     outcomes_table,
@@ -121,6 +122,8 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
                    f"mean {label} score on {TARGET_NAMES[target]} by condition")
     if any(c.activation_curves for c in metrics.conditions):
         _activation_curves(doc, metrics, shared)
+    if metrics.contrasts:
+        _contrasts(doc, metrics)
     doc.heading(3, "Per agent", "per-agent")
     doc.paragraph("Each agent's (seed's) own numbers behind the condition means.")
     doc.table(outcomes_table(metrics))
@@ -143,6 +146,23 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
     doc.table(condition_deltas(metrics.conditions))
     if any(c.activation_deltas for c in metrics.conditions):
         _activation_deltas(doc, metrics, labels)
+
+
+def _contrasts(doc: DocumentWriter, metrics: ReportMetrics) -> None:
+    s = metrics.settings
+    doc.heading(3, f"Against {metrics.contrasts[0].reference}", "contrasts")
+    doc.paragraph(
+        f"Each condition against {metrics.contrasts[0].reference} (`--reference` names "
+        "another), per target and scorer: the difference of the conditions' means of their "
+        "agents' own means (each agent's mean over its points; on memory texts, over its "
+        f"texts), with a {round(100 * s.confidence)}% percentile bootstrap interval (each "
+        "side resampled on its own) and a two-sided permutation p-value (agents exchanged "
+        "between the two conditions), Holm-adjusted over the conditions compared on the same "
+        "target and scorer. 'within noise': the interval contains 0 or the adjusted p is "
+        f"at least {1 - s.confidence:.2g}; 'too few': either side has fewer than {s.min_n} "
+        "agents (no interval, no test). Agents are seeds here, so n is the number of seeds "
+        "(times personas when they are pooled).")
+    doc.table(contrasts_table(metrics))
 
 
 def _activation_curves(doc: DocumentWriter, metrics: ReportMetrics,

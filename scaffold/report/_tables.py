@@ -222,3 +222,22 @@ def memory_table(run_id: str, agent: AgentMetrics, scorers: list[str]) -> Table:
 def memory_scorers(agent: AgentMetrics) -> list[str]:
     """Scorers that scored any of the agent's memory texts, in order of appearance."""
     return list(dict.fromkeys(s for m in agent.memory for s in m.scores))
+
+
+def contrasts_table(metrics: ReportMetrics) -> Table:
+    """Each condition against the reference: difference of agent means, its interval, the
+    Holm-adjusted permutation p-value, and whether the difference is within noise."""
+    table = Table(["condition", "model", "target", "scorer", "n", "mean", "reference",
+                   "difference", "p (Holm)", "reading"])
+    for k in metrics.contrasts:
+        difference = f"{k.difference:+.3f}"
+        if k.low is not None and k.high is not None and k.interval != "too few":
+            difference += f" [{k.low:+.3f}, {k.high:+.3f}]"
+        p = "-" if k.p_holm is None else f"{k.p_holm:.3g} (raw {k.p_value:.3g})"
+        reading = ("too few" if k.within_noise is None
+                   else "within noise" if k.within_noise else "differs")
+        table.rows.append([Cell(k.condition), Cell(k.model), Cell(TARGET_NAMES[k.target]),
+                           Cell(k.scorer), Cell(str(k.n)), Cell(fmt(k.mean, 3)),
+                           Cell(f"{k.reference} {k.reference_mean:.3f} (n {k.n_reference})"),
+                           Cell(difference), Cell(p), Cell(reading)])
+    return table
