@@ -16,23 +16,49 @@ DEFAULT_REFERENCE = "window"
 window: the memory every other design adds to)."""
 
 
-def reference_label(conditions: list[ConditionMetrics], settings: MetricsSettings) -> str | None:
-    """The condition the others are compared with: the named one, else `window`, else the
-    first; None when there is nothing to compare.
+SEPARATOR = " · "
+"""How a group label joins its parts (see `group_label`)."""
+
+
+def references(conditions: list[ConditionMetrics],
+               settings: MetricsSettings) -> dict[str, str]:
+    """Each group's reference group label (groups that are their own reference, or have
+    none, are left out).
+
+    The reference is the named label (`settings.reference`) for every group; or, when agents
+    are grouped by the condition and something else (`--by condition --by persona`) and the
+    name (default `window`) is a memory condition, the group with the same other parts and
+    that condition (each persona against its own window); or else `window`, or the first
+    group.
 
     Raises:
-        ConfigError: the named reference is not one of the conditions.
+        ConfigError: the named reference is neither a group label nor a condition.
     """
-    labels = [c.condition for c in conditions]
-    if settings.reference is not None:
-        if settings.reference not in labels:
-            raise ConfigError("report settings", [
-                f"reference: no condition is named {settings.reference!r}; the conditions "
-                f"are: {', '.join(sorted(set(labels))) or 'none'}"])
-        return settings.reference
-    if len(set(labels)) < 2:
-        return None
-    return DEFAULT_REFERENCE if DEFAULT_REFERENCE in labels else labels[0]
+    labels = list(dict.fromkeys(c.condition for c in conditions))
+    named = settings.reference
+    if named is None and len(labels) < 2:
+        return {}
+    if named is not None and named in labels:
+        return {label: named for label in labels if label != named}
+    keys = settings.group_by
+    if "condition" in keys and len(keys) > 1:
+        at = keys.index("condition")
+        wanted = named or DEFAULT_REFERENCE
+        parts = {label: label.split(SEPARATOR) for label in labels}
+        if any(len(p) == len(keys) and p[at] == wanted for p in parts.values()):
+            out = {}
+            for label, p in parts.items():
+                if len(p) == len(keys) and p[at] != wanted:
+                    base = SEPARATOR.join([*p[:at], wanted, *p[at + 1:]])
+                    if base in labels:
+                        out[label] = base
+            return out
+    if named is not None:
+        raise ConfigError("report settings", [
+            f"reference: no condition is named {named!r}; the conditions are: "
+            f"{', '.join(sorted(labels))}"])
+    base = DEFAULT_REFERENCE if DEFAULT_REFERENCE in labels else labels[0]
+    return {label: base for label in labels if label != base}
 
 
 def _series(c: ConditionMetrics) -> dict[tuple[str, str], ConditionScorer]:
@@ -96,44 +122,40 @@ def holm(p_values: list[float]) -> list[float]:
 
 def condition_contrasts(conditions: list[ConditionMetrics],
                         settings: MetricsSettings) -> list[Contrast]:
-    """Every condition against the reference, per model, target and scorer both have."""
-    reference = reference_label(conditions, settings)
-    if reference is None:
-        return []
-    out: list[Contrast] = []
-    for model in dict.fromkeys(c.model for c in conditions):
-        base = next((c for c in conditions if c.condition == reference and c.model == model),
-                    None)
+    """Every condition against its reference (see `references`), per model, target and
+    scorer both have; Holm-adjusted per model, target and scorer."""
+    bases = references(conditions, settings)
+    by_label = {(c.condition, c.model): c for c in conditions}
+    families: dict[tuple[str, str, str], list[Contrast]] = {}
+    for c in conditions:
+        base = by_label.get((bases.get(c.condition, ""), c.model))
         if base is None:
             continue
         base_series = _series(base)
-        families: dict[tuple[str, str], list[Contrast]] = {}
-        for c in conditions:
-            if c is base or c.model != model:
+        for (target, scorer), s in _series(c).items():
+            if (target, scorer) not in base_series:
                 continue
-            for (target, scorer), s in _series(c).items():
-                if (target, scorer) not in base_series:
-                    continue
-                x, y = _agent_means(s), _agent_means(base_series[(target, scorer)])
-                if not x or not y:
-                    continue
-                key = len(out) + sum(len(f) for f in families.values())
-                contrast = Contrast(
-                    condition=c.condition, model=model, target=target, scorer=scorer,
-                    reference=reference, n=len(x), n_reference=len(y), mean=mean(x),
-                    reference_mean=mean(y), difference=mean(x) - mean(y), interval="too few")
-                if min(len(x), len(y)) >= settings.min_n:
-                    low, high, kind = _interval(x, y, settings, key)
-                    contrast = contrast.model_copy(update={
-                        "low": low, "high": high, "interval": kind,
-                        "p_value": _permutation_p(x, y, settings, key)})
-                families.setdefault((target, scorer), []).append(contrast)
-        for family in families.values():
-            tested = [k for k in family if k.p_value is not None]
-            adjusted = holm([k.p_value for k in tested if k.p_value is not None])
-            for k, p in zip(tested, adjusted, strict=True):
-                assert k.low is not None and k.high is not None
-                k.p_holm = p
-                k.within_noise = (k.low <= 0.0 <= k.high) or p >= 1 - settings.confidence
-            out.extend(family)
+            x, y = _agent_means(s), _agent_means(base_series[(target, scorer)])
+            if not x or not y:
+                continue
+            key = sum(len(f) for f in families.values())
+            contrast = Contrast(
+                condition=c.condition, model=c.model, target=target, scorer=scorer,
+                reference=base.condition, n=len(x), n_reference=len(y), mean=mean(x),
+                reference_mean=mean(y), difference=mean(x) - mean(y), interval="too few")
+            if min(len(x), len(y)) >= settings.min_n:
+                low, high, kind = _interval(x, y, settings, key)
+                contrast = contrast.model_copy(update={
+                    "low": low, "high": high, "interval": kind,
+                    "p_value": _permutation_p(x, y, settings, key)})
+            families.setdefault((c.model, target, scorer), []).append(contrast)
+    out: list[Contrast] = []
+    for family in families.values():
+        tested = [k for k in family if k.p_value is not None]
+        adjusted = holm([k.p_value for k in tested if k.p_value is not None])
+        for k, p in zip(tested, adjusted, strict=True):
+            assert k.low is not None and k.high is not None
+            k.p_holm = p
+            k.within_noise = (k.low <= 0.0 <= k.high) or p >= 1 - settings.confidence
+        out.extend(family)
     return out

@@ -150,10 +150,14 @@ def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, s
 
 def _contrasts(doc: DocumentWriter, metrics: ReportMetrics) -> None:
     s = metrics.settings
-    doc.heading(3, f"Against {metrics.contrasts[0].reference}", "contrasts")
+    refs = list(dict.fromkeys(k.reference for k in metrics.contrasts))
+    against = refs[0] if len(refs) == 1 else "the reference condition"
+    doc.heading(3, f"Against {against}", "contrasts")
     doc.paragraph(
-        f"Each condition against {metrics.contrasts[0].reference} (`--reference` names "
-        "another), per target and scorer: the difference of the conditions' means of their "
+        f"Each condition against {against} (`--reference` names another; grouped by "
+        "condition and more, each group is compared with the group of the same other parts "
+        "in the reference condition), per target and scorer: the difference of the "
+        "conditions' means of their "
         "agents' own means (each agent's mean over its points; on memory texts, over its "
         f"texts), with a {round(100 * s.confidence)}% percentile bootstrap interval (each "
         "side resampled on its own) and a two-sided permutation p-value (agents exchanged "

@@ -85,6 +85,26 @@ def test_other_models_are_compared_with_their_own_reference() -> None:
     assert condition_contrasts(conditions, MetricsSettings()) == []
 
 
+def test_grouped_by_persona_each_persona_is_compared_with_its_own_reference() -> None:
+    conditions = [_condition("summary · p/amelie", [0.9] * 5),
+                  _condition("summary · p/jfk", [0.2] * 5),
+                  _condition("window · p/amelie", [0.1] * 5),
+                  _condition("window · p/jfk", [0.2] * 5)]
+    by_persona = MetricsSettings(group_by=["condition", "persona"])
+    got = {k.condition: k for k in condition_contrasts(conditions, by_persona)}
+    assert {c: (k.reference, round(k.difference, 6)) for c, k in got.items()} == {
+        "summary · p/amelie": ("window · p/amelie", 0.8),
+        "summary · p/jfk": ("window · p/jfk", 0.0)}
+    named = by_persona.model_copy(update={"reference": "summary"})
+    refs = {k.condition: k.reference for k in condition_contrasts(conditions, named)}
+    assert refs == {"window · p/amelie": "summary · p/amelie",
+                    "window · p/jfk": "summary · p/jfk"}
+    one = by_persona.model_copy(update={"reference": "window · p/jfk"})
+    assert {k.reference for k in condition_contrasts(conditions, one)} == {"window · p/jfk"}
+    with pytest.raises(ConfigError, match="no condition is named 'vector'"):
+        condition_contrasts(conditions, by_persona.model_copy(update={"reference": "vector"}))
+
+
 def test_holm_adjustment() -> None:
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
