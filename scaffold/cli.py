@@ -353,6 +353,10 @@ def rescore(
     layer: Annotated[Optional[int], typer.Option(
         help="activation: score at this layer; default the one the run's manifest "
              "recorded (each axis's own).")] = None,
+    target: Annotated[Optional[list[str]], typer.Option(
+        "--target", help="Score only this (repeatable): probe (probe answers), reply (the "
+                         "agent's replies) or memory (memory texts). Default: all three.")
+    ] = None,
     again: Annotated[bool, typer.Option(
         "--again", help="Also score runs that a finished pass with the same settings already "
                         "scored (skipped by default, so an interrupted rescore of many runs "
@@ -371,18 +375,18 @@ def rescore(
     try:
         spec = load_experiment(config) if config else None
         replaced = load_experiment(personas, unmeasured_ok=True).personas if personas else None
-        targets = find_run_dirs(run_dir)
-        for i, target in enumerate(targets, 1):
-            rescorer = Rescorer(target, scorer or ["rules"], judge_model, spec, replaced,
-                                activation)
-            where = f"[{i}/{len(targets)}] " if len(targets) > 1 else ""
+        runs = find_run_dirs(run_dir)
+        for i, one in enumerate(runs, 1):
+            rescorer = Rescorer(one, scorer or ["rules"], judge_model, spec, replaced,
+                                activation, target)
+            where = f"[{i}/{len(runs)}] " if len(runs) > 1 else ""
             done = None if again else rescorer.finished_before(reprobe)
             if done is not None:
-                out.print(f"{where}{target}: already scored with these settings ({done}); "
+                out.print(f"{where}{one}: already scored with these settings ({done}); "
                           "--again scores it again", highlight=False, soft_wrap=True)
                 continue
             added = asyncio.run(rescorer.run(reprobe=reprobe))
-            out.print(f"{where}{added} events appended to {target / EVENTS_FILE} "
+            out.print(f"{where}{added} events appended to {one / EVENTS_FILE} "
                       f"({rescorer.pass_id})", highlight=False, soft_wrap=True)
     except ScaffoldError as exc:
         _fail_for(exc)

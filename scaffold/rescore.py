@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ def _recorded(cassette: CassetteReader, key: str | None) -> list[dict[str, Any]]
     answered), so scorers that read the context (activation) see what the model saw."""
     entry = cassette.find(key) if key else None
     return list(entry.messages) if entry is not None else None
+
+
+TARGETS = ("probe", "reply", "memory")
+"""What a rescore scores: probe answers, the agent's replies, memory texts."""
 
 
 def recorded_activation(manifest: RunManifest) -> dict[str, Any]:
@@ -91,16 +96,26 @@ class Rescorer:
             corrected probe rules); keys the run does not use are ignored.
         activation: `activation` settings (reader, axes, layer) replacing those of the run's
             spec (or `spec`) one by one; relative axis paths start at the working directory.
+        targets: what to score, of `TARGETS` (probe answers, replies, memory texts); None or
+            empty: all three. Leaving out replies makes an activation pass several times
+            cheaper (each reply is read after its whole model input).
 
     Raises:
         RunDirError: not a run directory, or `personas` names none of the run's personas.
-        ConfigError: the settings are invalid (e.g. an axis file is missing), naming the field.
+        ConfigError: the settings are invalid (e.g. an axis file is missing, or an unknown
+            target), naming the field.
     """
 
     def __init__(self, run_dir: Path, scorers: list[str], judge_model: str | None = None,
                  spec: ExperimentSpec | None = None,
                  personas: dict[str, PersonaSpec] | None = None,
-                 activation: dict[str, Any] | None = None):
+                 activation: dict[str, Any] | None = None,
+                 targets: Collection[str] | None = None):
+        unknown = sorted(set(targets or ()) - set(TARGETS))
+        if unknown:
+            raise ConfigError("rescore settings", [
+                f"target: {unknown[0]!r} is not one of {', '.join(TARGETS)}"])
+        self.targets = tuple(t for t in TARGETS if not targets or t in targets)
         manifest = RunRecorder(run_dir).read_manifest()
         if manifest is None:
             raise RunDirError(f"{run_dir}: no manifest.json; not a scaffold run directory")
@@ -127,7 +142,8 @@ class Rescorer:
         """A digest of what this pass computes from: its settings (scorers, personas, probes,
         judge, reader, layer), --reprobe, and the contents of the axis files it may read."""
         digest = hashlib.sha256(json.dumps(
-            {"spec": self.spec.model_dump(mode="json"), "reprobe": reprobe},
+            {"spec": self.spec.model_dump(mode="json"), "reprobe": reprobe,
+             "targets": list(self.targets)},
             sort_keys=True).encode())
         if "activation" in self.spec.probes.scorers:
             from scaffold.activations.discovery import search_path
@@ -183,6 +199,7 @@ class Rescorer:
         manifest.rescores[self.pass_id] = {
             "at": time.time(), "scorers": list(self.spec.probes.scorers), "reprobe": reprobe,
             "events": added, "settings": dict(self.scorer_records), "complete": complete,
+            "targets": list(self.targets),
             "request": self.request(reprobe)}
         recorder.write_manifest(manifest)
 
@@ -195,18 +212,18 @@ class Rescorer:
         last_user: dict[str | None, str] = {}
         last_call: dict[str | None, str] = {}  # agent -> request hash of its last agent call
         for event in self.events:
-            if isinstance(event, ProbeEvent):
+            if isinstance(event, ProbeEvent) and "probe" in self.targets:
                 await self._score_answer(bus, scorers, event,
                                          _recorded(cassette, event.request_hash))
             elif isinstance(event, ModelCallEvent) and event.purpose == "agent":
                 last_call[event.agent_id] = event.request_hash
             elif isinstance(event, MemoryEvent) and event.kind in MEMORY_TEXT_KINDS \
-                    and event.text.strip():
+                    and event.text.strip() and "memory" in self.targets:
                 await self._score_text(bus, scorers, event, event.text, "memory")
             elif isinstance(event, MessageEvent) and event.role == "user":
                 last_user[event.agent_id] = event.content
             elif isinstance(event, MessageEvent) and event.role == "assistant" \
-                    and event.content.strip():
+                    and event.content.strip() and "reply" in self.targets:
                 await self._score_text(bus, scorers, event, event.content, "message",
                                        reply_question(last_user.get(event.agent_id)),
                                        _recorded(cassette, last_call.pop(event.agent_id, None)))

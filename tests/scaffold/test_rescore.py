@@ -136,3 +136,26 @@ def test_an_interrupted_pass_is_recorded_unfinished_and_done_again(
     finished = Rescorer(run_dir, ["rules"]).finished_before()
     assert finished is not None and _passes(run_dir)[finished]["complete"] is True
     assert Rescorer(run_dir, ["rules"]).finished_before(reprobe=True) is None
+
+
+def test_a_rescore_can_score_only_some_targets(tmp_path: Path) -> None:
+    run_dir = run_spec(make_spec(tmp_path, steps=6))
+    before = len(events_of(run_dir))
+    runner = CliRunner()
+    result = runner.invoke(app, ["rescore", str(run_dir), "--scorer", "break",
+                                 "--target", "probe", "--target", "memory"])
+    assert result.exit_code == 0, result.output
+    new = [e for e in events_of(run_dir)[before:] if e.type == "score"]
+    assert new and {e.target for e in new} <= {"probe", "memory"}
+    assert "probe" in {e.target for e in new}
+    (record,) = _passes(run_dir).values()
+    assert record["targets"] == ["probe", "memory"]
+    # replies are another request: not skipped, and only replies are scored
+    count = len(events_of(run_dir))
+    replies = runner.invoke(app, ["rescore", str(run_dir), "--scorer", "break",
+                                  "--target", "reply"])
+    assert replies.exit_code == 0 and "events appended" in replies.output, replies.output
+    assert {e.target for e in events_of(run_dir)[count:] if e.type == "score"} == {"message"}
+    bad = runner.invoke(app, ["rescore", str(run_dir), "--target", "replies"])
+    assert bad.exit_code == 2 and "target: 'replies' is not one of probe, reply, memory" \
+        in bad.output, bad.output
