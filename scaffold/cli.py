@@ -193,33 +193,57 @@ def _prepare_local_models(specs: list[ExperimentSpec], replay: Path | None) -> N
             _fail(exc, 1)
 
 
+def _finished_before(run_dir: Path) -> bool:
+    """Whether an earlier sitting finished this run (the executor will skip it)."""
+    from scaffold.recorder import RunRecorder
+
+    try:
+        manifest = RunRecorder(run_dir).read_manifest()
+    except ScaffoldError:
+        return False
+    return manifest is not None and manifest.status == "done"
+
+
 def _execute_all(specs: list[ExperimentSpec], replay: Path | None) -> list[RunResult]:
-    """Run every spec with the local executor, with one progress bar per run plus a total."""
+    """Run every spec with the local executor. On a terminal: a bar for the whole sweep (runs
+    done, time left at this sitting's rate) and one per running run; otherwise a line per
+    step, and a sweep line each time a run finishes."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from scaffold.executors import LocalExecutor
+    from scaffold.sweep_progress import SweepProgress
 
     _prepare_local_models(specs, replay)
 
+    executor = LocalExecutor(specs, replay)
+    dirs = [executor.run_dir(spec) for spec in specs]
+    sweep = SweepProgress(steps={d.name: spec.steps for d, spec in zip(dirs, specs, strict=True)},
+                          done_before={d.name for d in dirs if _finished_before(d)})
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                         disable=not err.is_terminal)
-    total_steps = sum(s.steps for s in specs)
+    many = len(specs) > 1
     with progress:
-        total = progress.add_task("all runs", total=total_steps)
+        total = progress.add_task(sweep.line() if many else "all runs",
+                                  total=sweep.total_steps, completed=sweep.steps_done)
         bars: dict[str, TaskID] = {}
-        done: dict[str, int] = {}
 
         def on_step(run_id: str, step: int, steps: int) -> None:
             if run_id not in bars:
                 bars[run_id] = progress.add_task(run_id, total=steps)
             progress.update(bars[run_id], completed=step)
-            done[run_id] = step
-            progress.update(total, completed=sum(done.values()))
+            finished = sweep.step(run_id, step)
+            progress.update(total, completed=sweep.steps_done,
+                            description=sweep.line() if many else "all runs")
+            if finished and many:
+                progress.remove_task(bars.pop(run_id))
             if not err.is_terminal:
                 err.print(f"{run_id}: step {step}/{steps}", highlight=False)
+                if finished and many:
+                    err.print(f"sweep: {sweep.line()}", highlight=False)
 
-        return asyncio.run(LocalExecutor(specs, replay, on_step).run_all())
+        executor.progress = on_step
+        return asyncio.run(executor.run_all())
 
 
 def _print_left_out(skipped: list[str]) -> None:
