@@ -19,6 +19,7 @@ from scaffold.metrics._models import (
     ConditionScorer,
     CurvePoint,
     HalfLife,
+    Level,
     MeanPoint,
     MetricsSettings,
     ScorerMetrics,
@@ -141,11 +142,18 @@ def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsS
     survival = survival_table([s.half_life for _, s in scored])
     median = next((r.step for r in survival if r.survival <= 0.5), None)
     deltas = [d for _, s in scored for d in s.event_deltas]
+    outcomes = [_outcome(a, s) for a, s in scored]
+    means = [o.mean for o in outcomes if o.mean is not None]
+    level = None
+    if means:
+        low, high, kind = bootstrap_interval(means, settings)
+        level = Level(mean=mean(means), n=len(means), low=low, high=high,
+                      interval=kind)  # type: ignore[arg-type]
     curves = ([carried_forward(s.curve, a.steps) for a, s in scored] if target == "memory"
               else [s.curve for _, s in scored])
     return ConditionScorer(scorer=scorer, target=target, n_agents=len(scored),
                            never_held=sum(s.half_life.never_held for _, s in scored),
-                           per_agent=[_outcome(a, s) for a, s in scored],
+                           per_agent=outcomes, level=level,
                            curve=mean_curve(curves, settings),
                            survival=survival, median_half_life=median,
                            delta_by_kind=delta_by_kind(deltas),

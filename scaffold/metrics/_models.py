@@ -322,6 +322,16 @@ class Drift(_Out):
     """Each agent's change, in the order of `per_agent`."""
 
 
+class Level(_Out):
+    """The mean over agents of each agent's own mean, with a bootstrap interval over agents."""
+
+    mean: float
+    n: int
+    low: float | None = None
+    high: float | None = None
+    interval: Literal["bootstrap", "too few", "no spread"]
+
+
 class ConditionScorer(_Out):
     """Aggregates of one scorer (or the index) over the agents of one condition."""
 
@@ -339,6 +349,9 @@ class ConditionScorer(_Out):
     delta_by_kind: list[KindDelta] = Field(default_factory=list)
     drift: Drift | None = None
     """First-to-last change over agents; None when no agent has two points."""
+    level: Level | None = None
+    """How high the score sits over the run: the mean of the agents' own means (each over
+    its points); None when no agent has a point."""
 
 
 class ConditionMetrics(_Out):

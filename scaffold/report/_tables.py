@@ -12,6 +12,7 @@ from scaffold.metrics import (
     ConditionScorer,
     Drift,
     HalfLife,
+    Level,
     ReportMetrics,
     RunMetrics,
     ScorerMetrics,
@@ -71,7 +72,7 @@ def conditions_table(metrics: ReportMetrics) -> Table:
     """One row per condition, target and scorer: agents, never held, breaks, median
     half-life."""
     table = Table(["condition", "model", "target", "scorer", "agents", "seeds", "never held",
-                   "broke", "median half-life", "drift: last - first"])
+                   "broke", "median half-life", "drift: last - first", "level: mean of agents"])
     for c in metrics.conditions:
         seeds = ", ".join(map(str, c.seeds)) or "-"
         if c.too_few:
@@ -79,14 +80,27 @@ def conditions_table(metrics: ReportMetrics) -> Table:
         if not c.scorers and not c.replies:  # nothing was scored
             table.rows.append([Cell(c.condition), Cell(c.model), Cell("-"), Cell("-"),
                                Cell(str(len(c.agents))), Cell(seeds), Cell("-"), Cell("-"),
-                               Cell("-"), Cell("-")])
+                               Cell("-"), Cell("-"), Cell("-")])
         for target, name, s in series(c):
             median = str(s.median_half_life) if s.median_half_life is not None else "not reached"
             broke = {"replies": str(c.reply_broke), "probes": str(c.broke)}.get(target, "-")
             table.rows.append([Cell(c.condition), Cell(c.model), Cell(target), Cell(name),
                                Cell(str(s.n_agents)), Cell(seeds), Cell(str(s.never_held)),
-                               Cell(broke), Cell(median), Cell(drift_text(s.drift))])
+                               Cell(broke), Cell(median), Cell(drift_text(s.drift)),
+                               Cell(level_text(s.level))])
     return table
+
+
+def level_text(level: Level | None) -> str:
+    """`0.62 [0.51, 0.73], n 8`; the interval kind when none is given."""
+    if level is None:
+        return "-"
+    text = f"{level.mean:.2f}"
+    if level.low is not None and level.high is not None and level.interval == "bootstrap":
+        text += f" [{level.low:.2f}, {level.high:.2f}]"
+    else:
+        text += f" ({level.interval})"
+    return f"{text}, n {level.n}"
 
 
 def drift_text(drift: Drift | None) -> str:

@@ -390,6 +390,11 @@ def test_memory_texts_form_curves_and_condition_means_carry_the_latest_text_forw
     assert [(p.step, p.value) for p in agents["seed-1"].memory_texts["break"].curve] == [
         (4, 1.0), (4, 0.0)]
     (condition,) = metrics.conditions
+    level = condition.memory_texts["break"].level
+    assert level is not None and (level.n, level.interval) == (5, "bootstrap")
+    assert level.mean == pytest.approx(mean([0.5, 0.5, 1.0, 1.0, 0.0]))  # each agent's own mean
+    assert level.low is not None and level.high is not None
+    assert level.low < level.mean < level.high
     curve = {p.step: p for p in condition.memory_texts["break"].curve}
     assert min(curve) == 2 and max(curve) == 10
     # step 2: only seeds 2-4 hold a text; step 5: seed 0 holds 1.0 (from 3), seed 1 the mean
@@ -414,4 +419,5 @@ def test_memory_texts_form_curves_and_condition_means_carry_the_latest_text_forw
     (md, *pngs) = write_report(tmp_path, "md", settings)
     text = md.read_text(encoding="utf-8")
     assert "| summary | scripted/default | memory texts | break | 5 |" in text
+    assert "level: mean of agents" in text and "0.70 [" in text  # after the rescore
     assert "report-conditions-memory_texts-break.png" in {p.name for p in pngs}
