@@ -29,15 +29,15 @@ def references(conditions: list[ConditionMetrics],
     are grouped by the condition and something else (`--by condition --by persona`) and the
     name (default `window`) is a memory condition, the group with the same other parts and
     that condition (each persona against its own window); or else `window`, or the first
-    group.
+    group. Without a name, groups that do not include the memory condition get none.
 
     Raises:
         ConfigError: the named reference is neither a group label nor a condition.
     """
     labels = list(dict.fromkeys(c.condition for c in conditions))
     named = settings.reference
-    if named is None and len(labels) < 2:
-        return {}
+    if named is None and (len(labels) < 2 or "condition" not in settings.group_by):
+        return {}  # groups by something else (a domain, a persona) have no natural reference
     if named is not None and named in labels:
         return {label: named for label in labels if label != named}
     keys = settings.group_by

@@ -105,6 +105,15 @@ def test_grouped_by_persona_each_persona_is_compared_with_its_own_reference() ->
         condition_contrasts(conditions, by_persona.model_copy(update={"reference": "vector"}))
 
 
+def test_groups_by_something_else_are_contrasted_only_when_a_reference_is_named() -> None:
+    conditions = [_condition("domain=coding", [0.5] * 5), _condition("domain=therapy", [0.9] * 5)]
+    by_domain = MetricsSettings(group_by=["domain"])
+    assert condition_contrasts(conditions, by_domain) == []
+    named = by_domain.model_copy(update={"reference": "domain=coding"})
+    (k,) = condition_contrasts(conditions, named)
+    assert (k.condition, k.reference) == ("domain=therapy", "domain=coding")
+
+
 def test_holm_adjustment() -> None:
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
