@@ -81,6 +81,7 @@ from scaffold.metrics._models import (
     ReportMetrics,
     RunMetrics,
     ScorerMetrics,
+    TARGET_FIELDS,
     SurvivalRow,
 )
 from scaffold.metrics._runs import (
@@ -105,7 +106,7 @@ __all__ = [
     "Drift", "HalfLife", "KindDelta", "Level",
     "MeanPoint", "MemoryRecord", "MetricsSettings", "ProbeRound", "ReaderSetting",
     "ReportMetrics", "RunLog",
-    "RunMetrics", "ScorerMetrics", "SurvivalRow", "agent_setup", "answer_scores",
+    "RunMetrics", "ScorerMetrics", "SurvivalRow", "TARGET_FIELDS", "agent_setup", "answer_scores",
     "bootstrap_interval", "bracket_rounds", "cohen_kappa", "compute_metrics",
     "condition_metrics", "event_deltas", "find_breaks", "find_run_dirs", "half_life",
     "identity_curves", "load_runs", "mean_curve", "probe_rounds", "report_metrics",

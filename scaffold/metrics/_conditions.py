@@ -126,11 +126,6 @@ def carried_forward(curve: list[CurvePoint], last_step: int) -> list[CurvePoint]
     return out
 
 
-def _target_series(agent: AgentMetrics, target: str) -> dict[str, ScorerMetrics]:
-    return (agent.replies if target == "message" else agent.memory_texts if target == "memory"
-            else agent.scorers)
-
-
 def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsSettings,
                      target: str = "probe") -> ConditionScorer:
     """Aggregates of one scorer (or the index) over the agents of a condition it scored, on
@@ -138,7 +133,7 @@ def condition_scorer(agents: list[AgentMetrics], scorer: str, settings: MetricsS
     curve carries each agent's latest text forward, see `carried_forward`; survival and
     drift use the texts themselves)."""
     scored = [(a, series[scorer]) for a in agents
-              for series in [_target_series(a, target)] if scorer in series]
+              for series in [a.series(target)] if scorer in series]
     survival = survival_table([s.half_life for _, s in scored])
     median = next((r.step for r in survival if r.survival <= 0.5), None)
     deltas = [d for _, s in scored for d in s.event_deltas]

@@ -9,7 +9,13 @@ from statistics import mean
 import numpy as np
 
 from scaffold.errors import ConfigError
-from scaffold.metrics._models import ConditionMetrics, ConditionScorer, Contrast, MetricsSettings
+from scaffold.metrics._models import (
+    TARGET_FIELDS,
+    ConditionMetrics,
+    ConditionScorer,
+    Contrast,
+    MetricsSettings,
+)
 
 DEFAULT_REFERENCE = "window"
 """The reference when none is named and a condition has this label (the plain context
@@ -62,10 +68,7 @@ def references(conditions: list[ConditionMetrics],
 
 
 def _series(c: ConditionMetrics) -> dict[tuple[str, str], ConditionScorer]:
-    out = {("message", n): s for n, s in c.replies.items()}
-    out.update({("probe", n): s for n, s in c.scorers.items()})
-    out.update({("memory", n): s for n, s in c.memory_texts.items()})
-    return out
+    return {(target, n): s for target in TARGET_FIELDS for n, s in c.series(target).items()}
 
 
 def _agent_means(s: ConditionScorer) -> list[float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,11 @@ from scaffold.metrics._index import INDEX_DEFINITION
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+TARGET_FIELDS = {"message": "replies", "probe": "scorers", "memory": "memory_texts"}
+"""Where each target's series sit on AgentMetrics and ConditionMetrics, in report order:
+replies (`message`), probe rounds (`probe`), memory texts (`memory`)."""
 
 
 class CurvePoint(_Out):
@@ -222,6 +227,10 @@ class AgentMetrics(_Out):
     activation: list[ActivationPoint] = Field(default_factory=list)
     """Every activation reading by step, per axis, on probe rounds and replies."""
 
+    def series(self, target: str) -> dict[str, ScorerMetrics]:
+        """Per scorer, the agent's series on `target` (a key of TARGET_FIELDS)."""
+        return cast(dict[str, ScorerMetrics], getattr(self, TARGET_FIELDS[target]))
+
 
 class Agreement(_Out):
     """Agreement of two scorers on the same answers after thresholding at 0.5."""
@@ -380,6 +389,10 @@ class ConditionMetrics(_Out):
     """Activation projection and z deltas per memory event kind (activation scorer runs)."""
     activation_curves: list[ActivationCurve] = Field(default_factory=list)
     """Activation z and projection by step per axis and target (activation scorer runs)."""
+
+    def series(self, target: str) -> dict[str, ConditionScorer]:
+        """Per scorer, the condition's aggregate on `target` (a key of TARGET_FIELDS)."""
+        return cast(dict[str, ConditionScorer], getattr(self, TARGET_FIELDS[target]))
 
 
 class MetricsSettings(_Out):

@@ -8,6 +8,7 @@ from scaffold.events import Event, RunStart
 from scaffold.metrics import (
     INDEX,
     NEVER_HELD_BELOW,
+    TARGET_FIELDS,
     AgentMetrics,
     ReportMetrics,
     RunLog,
@@ -92,11 +93,10 @@ def write_document(doc: DocumentWriter, metrics: ReportMetrics, logs: list[RunLo
 def _series(metrics: ReportMetrics) -> list[tuple[str, str]]:
     """(target, scorer) pairs present in any condition: replies, probes, memory texts; the
     index first in each."""
-    pairs = [("message", n) for c in metrics.conditions for n in c.replies]
-    pairs += [("probe", n) for c in metrics.conditions for n in c.scorers]
-    pairs += [("memory", n) for c in metrics.conditions for n in c.memory_texts]
-    order = {"message": 0, "probe": 1, "memory": 2}
-    return sorted(dict.fromkeys(pairs), key=lambda p: (order[p[0]], p[1] != INDEX))
+    pairs = [(target, n) for target in TARGET_FIELDS for c in metrics.conditions
+             for n in c.series(target)]
+    order = list(TARGET_FIELDS)
+    return sorted(dict.fromkeys(pairs), key=lambda p: (order.index(p[0]), p[1] != INDEX))
 
 
 def _conditions(doc: DocumentWriter, metrics: ReportMetrics, labels: dict[str, str]) -> None:

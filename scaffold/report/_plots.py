@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from scaffold.metrics import AgentMetrics, Breaks, MemoryRecord, ReportMetrics, ScorerMetrics
-from scaffold.report._tables import memory_anchor, round_anchor
+from scaffold.report._tables import TARGET_NAMES, memory_anchor, round_anchor
 
 KIND_COLORS = {"summarize": "tab:blue", "summary_rewrite": "tab:cyan", "truncate": "tab:orange",
                "retrieve": "tab:green", "core_edit": "tab:purple", "note": "tab:brown",
@@ -133,20 +133,14 @@ def _break_spans(ax: Any, breaks: Breaks, last: int) -> None:
                    label=f"break (on {breaks.scorer})" if i == 0 else None)
 
 
-def _by_target(c: Any, target: str) -> dict[str, Any]:
-    return (c.replies if target == "message" else c.memory_texts if target == "memory"
-            else c.scorers)
-
-
-_WHAT = {"message": "replies", "memory": "memory texts (latest carried forward)"}
 
 
 def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
                      label: str | None = None) -> Any | None:
     """Mean score by step per condition, each agent's (seed's) value as a dot, and the
     bootstrap interval band where there are enough agents for one."""
-    series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
-              if scorer in _by_target(c, target)]
+    series = [(c, c.series(target)[scorer]) for c in metrics.conditions
+              if scorer in c.series(target)]
     if not series:
         return None
     fig = _new_figure(height=3.2)
@@ -163,7 +157,7 @@ def condition_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
                    [v for p in s.curve for v in p.values], s=5, color=line.get_color(),
                    alpha=0.5)
     pct = round(100 * metrics.settings.confidence)
-    what = _WHAT.get(target, "probes")
+    what = TARGET_NAMES[target] + (" (latest carried forward)" if target == "memory" else "")
     label = label or scorer
     ax.set(title=f"{label} on {what}: mean by condition, dots per agent ({pct}% bootstrap "
                  f"interval where n >= {metrics.settings.min_n})",
@@ -192,7 +186,7 @@ def activation_figure(metrics: ReportMetrics, target: str, axis: str) -> Any | N
                         [p.high for p in banded], color=line.get_color(), alpha=0.2)
         ax.scatter([p.step for p in a.z for _ in p.values], [v for p in a.z for v in p.values],
                    s=5, color=line.get_color(), alpha=0.5)
-    what = _WHAT.get(target, "probes")
+    what = TARGET_NAMES[target]
     ax.set(title=f"{axis} axis on {what}: mean z by condition, dots per agent "
                  f"({round(100 * metrics.settings.confidence)}% bootstrap interval where "
                  f"n >= {metrics.settings.min_n})",
@@ -206,8 +200,8 @@ def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
                     label: str | None = None) -> Any | None:
     """Kaplan-Meier curve of the persona half-life per condition ('+' marks censoring); agents
     that never held the persona are left out and counted in the legend."""
-    series = [(c, _by_target(c, target)[scorer]) for c in metrics.conditions
-              if scorer in _by_target(c, target) and _by_target(c, target)[scorer].survival]
+    series = [(c, c.series(target)[scorer]) for c in metrics.conditions
+              if scorer in c.series(target) and c.series(target)[scorer].survival]
     if not series:
         return None
     fig = _new_figure(height=3.0)
@@ -224,7 +218,7 @@ def survival_figure(metrics: ReportMetrics, scorer: str, target: str = "probe",
         cens = [r for r in s.survival if r.censored]
         ax.plot([r.step for r in cens], [r.survival for r in cens], "+", ms=9,
                 color=line.get_color())
-    what = {"message": "replies", "memory": "memory texts"}.get(target, "probes")
+    what = TARGET_NAMES[target]
     ax.set(title=f"{label or scorer} on {what}: fraction of agents whose persona has not "
                  "halved",
            xlabel="step", ylabel="surviving", ylim=(-0.05, 1.05))

@@ -16,6 +16,7 @@ from scaffold.metrics import (
     ReportMetrics,
     RunMetrics,
     ScorerMetrics,
+    TARGET_FIELDS,
 )
 
 
@@ -63,9 +64,8 @@ TARGET_NAMES = {"probe": "probes", "message": "replies", "memory": "memory texts
 
 def series(c: ConditionMetrics) -> list[tuple[str, str, ConditionScorer]]:
     """(target name, scorer, aggregate) of a condition: replies, probes, memory texts."""
-    return ([("replies", n, s) for n, s in c.replies.items()]
-            + [("probes", n, s) for n, s in c.scorers.items()]
-            + [("memory texts", n, s) for n, s in c.memory_texts.items()])
+    return [(TARGET_NAMES[target], n, s) for target in TARGET_FIELDS
+            for n, s in c.series(target).items()]
 
 
 def conditions_table(metrics: ReportMetrics) -> Table:
@@ -91,27 +91,26 @@ def conditions_table(metrics: ReportMetrics) -> Table:
     return table
 
 
+def _estimate(value: float, low: float | None, high: float | None, interval: str,
+              spec: str) -> str:
+    """`value [low, high]` for a bootstrap interval, else `value (interval kind)`."""
+    if low is not None and high is not None and interval == "bootstrap":
+        return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
+    return f"{value:{spec}} ({interval})"
+
+
 def level_text(level: Level | None) -> str:
     """`0.62 [0.51, 0.73], n 8`; the interval kind when none is given."""
     if level is None:
         return "-"
-    text = f"{level.mean:.2f}"
-    if level.low is not None and level.high is not None and level.interval == "bootstrap":
-        text += f" [{level.low:.2f}, {level.high:.2f}]"
-    else:
-        text += f" ({level.interval})"
-    return f"{text}, n {level.n}"
+    return f"{_estimate(level.mean, level.low, level.high, level.interval, '.2f')}, n {level.n}"
 
 
 def drift_text(drift: Drift | None) -> str:
     """`-0.32 [-0.45, -0.20], p 0.003, n 32`; the interval kind when none is given."""
     if drift is None:
         return "-"
-    text = f"{drift.mean_change:+.2f}"
-    if drift.low is not None and drift.high is not None and drift.interval == "bootstrap":
-        text += f" [{drift.low:+.2f}, {drift.high:+.2f}]"
-    else:
-        text += f" ({drift.interval})"
+    text = _estimate(drift.mean_change, drift.low, drift.high, drift.interval, "+.2f")
     if drift.p_value is not None:
         text += f", p {drift.p_value:.3g}"
     return f"{text}, n {drift.n}"
