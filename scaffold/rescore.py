@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
+from functools import cached_property
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -134,27 +135,39 @@ class Rescorer:
         self.spec = parse_experiment(data, "rescore settings")
         self.scorer_records: dict[str, dict[str, Any]] = {}
         self.run_dir = run_dir
-        self.events = read_events(run_dir / EVENTS_FILE)
-        self.pass_id = f"rescore-{self.events[-1].seq if self.events else 0}"
         self._passes = dict(manifest.rescores)
+        self._requests: dict[bool, str] = {}
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """The run's event log, read when first needed (not for a run `finished_before`
+        skips)."""
+        return read_events(self.run_dir / EVENTS_FILE)
+
+    @property
+    def pass_id(self) -> str:
+        """This pass's id: `rescore-<seq of the log's last event before it>`."""
+        return f"rescore-{self.events[-1].seq if self.events else 0}"
 
     def request(self, reprobe: bool = False) -> str:
         """A digest of what this pass computes from: its settings (scorers, personas, probes,
-        judge, reader, layer), --reprobe, and the contents of the axis files it may read."""
+        judge, reader, layer), --reprobe, and the contents of the axis files it may read;
+        computed once per pass (the one a skip compares is the one the pass records)."""
+        if reprobe in self._requests:
+            return self._requests[reprobe]
         digest = hashlib.sha256(json.dumps(
             {"spec": self.spec.model_dump(mode="json"), "reprobe": reprobe,
              "targets": list(self.targets)},
             sort_keys=True).encode())
         if "activation" in self.spec.probes.scorers:
-            from scaffold.activations.discovery import search_path
+            from scaffold.activations.discovery import axis_files
 
             named = [Path(a) for a in self.spec.activation.axes]
-            found = named or sorted(f for d in search_path() if d.is_dir()
-                                    for f in d.glob("*.npz"))
-            for file in found:
+            for file in named or axis_files():
                 digest.update(str(file).encode())
                 digest.update(file.read_bytes() if file.is_file() else b"missing")
-        return digest.hexdigest()
+        self._requests[reprobe] = digest.hexdigest()
+        return self._requests[reprobe]
 
     def finished_before(self, reprobe: bool = False) -> str | None:
         """The id of a pass that finished with the same request, if there is one."""
@@ -164,9 +177,10 @@ class Rescorer:
 
     async def run(self, reprobe: bool = False) -> int:
         """Score (or re-probe and score); returns how many events were appended."""
+        events = self.events  # the log as it stands, read before anything is appended
         recorder = RunRecorder(self.run_dir)
         recorder.open()
-        bus = EventBus(self.run_dir.name, start_seq=self.events[-1].seq if self.events else 0)
+        bus = EventBus(self.run_dir.name, start_seq=events[-1].seq if events else 0)
         bus.subscribe(recorder.write, primary=True)
         first = bus.seq
         writer = CassetteWriter(recorder.cassette_path)

@@ -28,6 +28,11 @@ def _files(path: Path) -> list[Path]:
     return sorted(path.glob("*.npz")) if path.is_dir() else []
 
 
+def axis_files() -> list[Path]:
+    """Every axis file on the search path, in search order."""
+    return [f for p in search_path() for f in _files(p)]
+
+
 def find_axis_files(sha256: str, persona: str | None) -> tuple[Path | None, Path | None]:
     """The first assistant axis file, and the first axis file of `persona`, built on the
     model with this GGUF sha256 (axes of other models are skipped: their directions mean
@@ -38,7 +43,7 @@ def find_axis_files(sha256: str, persona: str | None) -> tuple[Path | None, Path
     """
     assistant: Path | None = None
     own: Path | None = None
-    for file in (f for p in search_path() for f in _files(p)):
+    for file in axis_files():
         meta = load_axis(file).meta
         if meta.model.sha256 != sha256:
             continue
